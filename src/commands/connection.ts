@@ -1,0 +1,426 @@
+/**
+ * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET and CLIENT.
+ *
+ * These are what client libraries send when they connect (ioredis and
+ * node-redis open with `HELLO 3`, then `CLIENT SETNAME`/`SETINFO`, `SELECT`)
+ * so their replies follow Redis 7 to the byte, errors included: a library
+ * that gets an unexpected reply during its handshake drops the connection.
+ *
+ * @module
+ */
+
+import type { Client } from "../server/client.ts";
+import { ArgumentCursor, parseInteger } from "./arguments.ts";
+import { CommandError, DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
+import { command, type CommandDeclaration } from "./table.ts";
+
+const PONG = new TextEncoder().encode("+PONG\r\n");
+
+function ping(client: Client, args: string[]): void {
+  // A RESP2 subscriber gets PING as a message-shaped array (Redis pingCommand).
+  if (client.protocol === 2 && client.subscriptionCount > 0) {
+    client.reply.arrayHeader(2);
+    client.reply.bulk("pong");
+    client.reply.bulk(args[1] ?? "");
+  } else if (args.length === 1) {
+    client.reply.raw(PONG);
+  } else {
+    client.reply.bulk(args[1]!);
+  }
+}
+
+/** Switches `client` to database `index`, validating it like SELECT. */
+export function selectDatabase(client: Client, indexText: string): void {
+  const index = parseInteger(indexText);
+  if (index === undefined) throw new CommandError(NOT_INTEGER);
+  const db = client.server.keyspace.databases[index];
+  if (db === undefined) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  client.db = db;
+}
+
+/** Whether a client name is acceptable: printable ASCII without spaces. */
+function validateClientName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 33 || code > 126) {
+      throw new CommandError(
+        "ERR Client names cannot contain spaces, newlines or special characters.",
+      );
+    }
+  }
+}
+
+function hello(client: Client, args: string[]): void {
+  let protocol = client.protocol;
+  const cursor = new ArgumentCursor(args);
+  if (cursor.hasMore()) {
+    const version = parseInteger(cursor.next());
+    if (version === undefined) {
+      throw new CommandError("ERR Protocol version is not an integer or out of range");
+    }
+    if (version < 2 || version > 3) {
+      throw new CommandError("NOPROTO unsupported protocol version");
+    }
+    protocol = version as 2 | 3;
+  }
+  let name: string | undefined;
+  while (cursor.hasMore()) {
+    const option = cursor.next();
+    const upper = option.toUpperCase();
+    if (upper === "AUTH" && cursor.remaining >= 2) {
+      const user = cursor.next();
+      cursor.next();
+      // Without ACLs configured the default user accepts any password.
+      if (user !== "default") {
+        throw new CommandError(
+          "WRONGPASS invalid username-password pair or user is disabled.",
+        );
+      }
+    } else if (upper === "SETNAME" && cursor.remaining >= 1) {
+      name = cursor.next();
+      validateClientName(name);
+    } else {
+      throw new CommandError(`ERR Syntax error in HELLO option '${option}'`);
+    }
+  }
+  if (name !== undefined) client.name = name;
+  client.protocol = protocol;
+  const server = client.server;
+  const reply = client.reply;
+  reply.mapHeader(7);
+  reply.bulk("server");
+  reply.bulk("redis");
+  reply.bulk("version");
+  reply.bulk(server.version);
+  reply.bulk("proto");
+  reply.integer(protocol);
+  reply.bulk("id");
+  reply.integer(client.id);
+  reply.bulk("mode");
+  reply.bulk("standalone");
+  reply.bulk("role");
+  reply.bulk("master");
+  reply.bulk("modules");
+  reply.arrayHeader(0);
+}
+
+/** Returns a connection to its state right after connecting (RESET). */
+function reset(client: Client): void {
+  for (const listener of client.server.clientResetListeners) listener(client);
+  client.transaction = undefined;
+  client.transactionFailed = false;
+  client.name = "";
+  client.protocol = 2;
+  client.db = client.server.keyspace.databases[0]!;
+  client.reply.simple("RESET");
+}
+
+/** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
+export function describeClient(client: Client, now = Date.now()): string {
+  const flags = (client.transaction ? "x" : "") + (client.blocked ? "b" : "") +
+    (client.subscriptionCount > 0 ? "P" : "");
+  return [
+    `id=${client.id}`,
+    `addr=${client.transport.remoteAddress}`,
+    `laddr=${client.transport.localAddress}`,
+    `fd=${client.id + 7}`,
+    `name=${client.name}`,
+    `age=${Math.floor((now - client.createdAt) / 1000)}`,
+    `idle=${Math.floor((now - client.lastInteractionAt) / 1000)}`,
+    `flags=${flags || "N"}`,
+    `db=${client.db.index}`,
+    `sub=${client.channels.size}`,
+    `psub=${client.patterns.size}`,
+    `ssub=0`,
+    `multi=${client.transaction ? client.transaction.length : -1}`,
+    `qbuf=0`,
+    `qbuf-free=0`,
+    `argv-mem=0`,
+    `multi-mem=0`,
+    `rbs=1024`,
+    `rbp=0`,
+    `obl=0`,
+    `oll=0`,
+    `omem=${client.transport.pendingBytes}`,
+    `tot-mem=0`,
+    `events=r`,
+    `cmd=${client.lastCommandName}`,
+    `user=default`,
+    `redir=-1`,
+    `resp=${client.protocol}`,
+    `lib-name=${client.libraryName}`,
+    `lib-ver=${client.libraryVersion}`,
+  ].join(" ");
+}
+
+function clientList(client: Client, args: string[]): void {
+  const cursor = new ArgumentCursor(args, 2);
+  let ids: Set<number> | undefined;
+  while (cursor.hasMore()) {
+    const option = cursor.nextKeyword();
+    if (option === "TYPE") {
+      const type = cursor.next().toLowerCase();
+      if (!["normal", "master", "replica", "pubsub"].includes(type)) {
+        throw new CommandError(`ERR Unknown client type '${type}'`);
+      }
+    } else if (option === "ID") {
+      ids = new Set();
+      while (cursor.hasMore()) {
+        const id = parseInteger(cursor.next());
+        if (id === undefined || id <= 0) throw new CommandError("ERR Invalid client ID");
+        ids.add(id);
+      }
+    } else {
+      throw new CommandError(SYNTAX_ERROR);
+    }
+  }
+  let text = "";
+  for (const other of client.server.clients.values()) {
+    if (ids && !ids.has(other.id)) continue;
+    text += describeClient(other) + "\n";
+  }
+  client.reply.verbatim(text);
+}
+
+function clientKill(client: Client, args: string[]): void {
+  const server = client.server;
+  if (args.length === 3) {
+    // Old form: CLIENT KILL addr:port.
+    for (const other of server.clients.values()) {
+      if (other.transport.remoteAddress === args[2]) {
+        other.transport.close();
+        client.reply.ok();
+        return;
+      }
+    }
+    throw new CommandError("ERR No such client");
+  }
+  const cursor = new ArgumentCursor(args, 2);
+  const filters: ((other: Client) => boolean)[] = [];
+  let skipMe = true;
+  while (cursor.hasMore()) {
+    const filter = cursor.nextKeyword();
+    const value = cursor.next();
+    if (filter === "ID") {
+      const id = parseInteger(value);
+      if (id === undefined || id <= 0) {
+        throw new CommandError("ERR client-id should be greater than 0");
+      }
+      filters.push((other) => other.id === id);
+    } else if (filter === "ADDR") {
+      filters.push((other) => other.transport.remoteAddress === value);
+    } else if (filter === "LADDR") {
+      filters.push((other) => other.transport.localAddress === value);
+    } else if (filter === "SKIPME") {
+      const yes = value.toLowerCase();
+      if (yes !== "yes" && yes !== "no") throw new CommandError(SYNTAX_ERROR);
+      skipMe = yes === "yes";
+    } else if (filter === "TYPE" || filter === "USER" || filter === "MAXAGE") {
+      filters.push(() => true);
+    } else {
+      throw new CommandError(SYNTAX_ERROR);
+    }
+  }
+  let killed = 0;
+  for (const other of [...server.clients.values()]) {
+    if (skipMe && other === client) continue;
+    if (!filters.every((matches) => matches(other))) continue;
+    if (other === client) client.closeAfterReply = true;
+    else other.transport.close();
+    killed++;
+  }
+  client.reply.integer(killed);
+}
+
+function clientSetInfo(client: Client, args: string[]): void {
+  const attribute = args[2]!.toLowerCase();
+  const value = args[3]!;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 33 || code > 126) {
+      throw new CommandError(
+        `ERR ${attribute} cannot contain spaces, newlines or special characters.`,
+      );
+    }
+  }
+  if (attribute === "lib-name") client.libraryName = value;
+  else if (attribute === "lib-ver") client.libraryVersion = value;
+  else throw new CommandError(`ERR Unrecognized option '${args[2]}'`);
+  client.reply.ok();
+}
+
+const CLIENT_HELP = [
+  "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GETNAME",
+  "    Return the name of the current connection.",
+  "ID",
+  "    Return the ID of the current connection.",
+  "INFO",
+  "    Return information about the current client connection.",
+  "KILL <ip:port>",
+  "    Kill connection made from <ip:port>.",
+  "KILL <option> <value> [<option> <value> [...]]",
+  "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+  "LIST [options ...]",
+  "    Return information about client connections.",
+  "NO-EVICT (ON|OFF)",
+  "    Protect current client connection from eviction.",
+  "SETNAME <name>",
+  "    Assign the name <name> to the current connection.",
+  "SETINFO <option> <value>",
+  "    Set client meta attr. Options are LIB-NAME and LIB-VER.",
+  "HELP",
+  "    Print this help.",
+];
+
+const connectionFlags = ["noscript", "loading", "stale", "fast"] as const;
+
+function clientSubcommand(
+  name: string,
+  arity: number,
+  summary: string,
+  handler: (client: Client, args: string[]) => void,
+): CommandDeclaration {
+  return {
+    name: `client|${name}`,
+    arity,
+    flags: ["noscript", "loading", "stale"],
+    group: "connection",
+    summary,
+    since: "2.4.0",
+    handler,
+  };
+}
+
+export const connectionCommands = [
+  command({
+    name: "ping",
+    arity: -1,
+    flags: connectionFlags,
+    group: "connection",
+    summary: "Ping the server",
+    since: "1.0.0",
+    handler: ping,
+  }),
+  command({
+    name: "echo",
+    arity: 2,
+    flags: connectionFlags,
+    group: "connection",
+    summary: "Echo the given string",
+    since: "1.0.0",
+    handler: (client, args) => client.reply.bulk(args[1]!),
+  }),
+  command({
+    name: "quit",
+    arity: -1,
+    flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
+    group: "connection",
+    summary: "Close the connection",
+    since: "1.0.0",
+    handler: (client) => {
+      client.reply.ok();
+      client.closeAfterReply = true;
+    },
+  }),
+  command({
+    name: "select",
+    arity: 2,
+    flags: ["loading", "stale", "fast"],
+    group: "connection",
+    summary: "Change the selected database for the current connection",
+    since: "1.0.0",
+    handler: (client, args) => {
+      selectDatabase(client, args[1]!);
+      client.reply.ok();
+    },
+  }),
+  command({
+    name: "hello",
+    arity: -1,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    group: "connection",
+    summary: "Handshake with Redis",
+    since: "6.0.0",
+    handler: hello,
+  }),
+  command({
+    name: "reset",
+    arity: 1,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    group: "connection",
+    summary: "Reset the connection",
+    since: "6.2.0",
+    handler: reset,
+  }),
+  command({
+    name: "auth",
+    arity: -2,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    group: "connection",
+    summary: "Authenticate to the server",
+    since: "1.0.0",
+    handler: (client, args) => {
+      if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
+      if (args.length === 2) {
+        throw new CommandError(
+          "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        );
+      }
+      if (args[1] !== "default") {
+        throw new CommandError("WRONGPASS invalid username-password pair or user is disabled.");
+      }
+      client.reply.ok();
+    },
+  }),
+  command({
+    name: "client",
+    arity: -2,
+    flags: ["noscript", "loading", "stale"],
+    group: "connection",
+    summary: "A container for client connection commands",
+    since: "2.4.0",
+    subcommands: [
+      clientSubcommand("id", 2, "Returns the client ID for the current connection", (client) => {
+        client.reply.integer(client.id);
+      }),
+      clientSubcommand("getname", 2, "Get the current connection name", (client) => {
+        if (client.name === "") client.reply.nullBulk();
+        else client.reply.bulk(client.name);
+      }),
+      clientSubcommand("setname", 3, "Set the current connection name", (client, args) => {
+        validateClientName(args[2]!);
+        client.name = args[2]!;
+        client.reply.ok();
+      }),
+      clientSubcommand(
+        "setinfo",
+        4,
+        "Set client or connection specific info",
+        clientSetInfo,
+      ),
+      clientSubcommand(
+        "info",
+        2,
+        "Returns information about the current client connection.",
+        (client) => client.reply.verbatim(describeClient(client) + "\n"),
+      ),
+      clientSubcommand(
+        "list",
+        -2,
+        "Get the list of client connections",
+        clientList,
+      ),
+      clientSubcommand("kill", -3, "Kill the connection of a client", clientKill),
+      clientSubcommand("no-evict", 3, "Set client eviction mode", (client, args) => {
+        const mode = args[2]!.toLowerCase();
+        if (mode !== "on" && mode !== "off") throw new CommandError(SYNTAX_ERROR);
+        client.reply.ok();
+      }),
+      clientSubcommand("help", 2, "Show helpful text about the different subcommands", (client) => {
+        client.reply.arrayHeader(CLIENT_HELP.length);
+        for (const line of CLIENT_HELP) client.reply.simple(line);
+      }),
+    ],
+  }),
+];

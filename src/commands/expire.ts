@@ -1,0 +1,182 @@
+/**
+ * Expiry commands: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (with NX, XX, GT,
+ * LT), TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST.
+ *
+ * As in Redis, every way of setting a deadline is logged to the AOF as
+ * PEXPIREAT with an absolute time, so replaying the file later gives the
+ * same deadline; a deadline already in the past deletes the key and is
+ * logged as DEL.
+ *
+ * @module
+ */
+
+import type { Client } from "../server/client.ts";
+import { requireInteger } from "./arguments.ts";
+import { CommandError, invalidExpireTime } from "./errors.ts";
+import { command } from "./table.ts";
+
+const INT64_MAX = 9223372036854775807;
+
+/** Whether a key with this deadline should be removed now instead of expiring later. */
+export function alreadyExpired(client: Client, deadline: number): boolean {
+  return deadline <= client.server.keyspace.clock.now() && !client.server.loading;
+}
+
+function expireGeneric(client: Client, args: string[], baseTime: number, unitMs: number): void {
+  const key = args[1]!;
+  let nx = false, xx = false, gt = false, lt = false;
+  for (let i = 3; i < args.length; i++) {
+    const option = args[i]!.toUpperCase();
+    if (option === "NX") nx = true;
+    else if (option === "XX") xx = true;
+    else if (option === "GT") gt = true;
+    else if (option === "LT") lt = true;
+    else throw new CommandError(`ERR Unsupported option ${args[i]}`);
+  }
+  if (nx && (xx || gt || lt)) {
+    throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (gt && lt) {
+    throw new CommandError("ERR GT and LT options at the same time are not compatible");
+  }
+  let when = requireInteger(args[2]!);
+  const name = args[0]!.toLowerCase();
+  if (unitMs === 1000) {
+    if (Math.abs(when) > INT64_MAX / 1000) throw new CommandError(invalidExpireTime(name));
+    when *= 1000;
+  }
+  if (when > INT64_MAX - baseTime) throw new CommandError(invalidExpireTime(name));
+  when += baseTime;
+
+  const db = client.db;
+  if (!db.has(key)) {
+    client.reply.integer(0);
+    return;
+  }
+  const current = db.expireAt(key);
+  if (
+    (nx && current !== undefined) || (xx && current === undefined) ||
+    (gt && (current === undefined || when <= current)) ||
+    (lt && current !== undefined && when >= current)
+  ) {
+    client.reply.integer(0);
+    return;
+  }
+  if (alreadyExpired(client, when)) {
+    db.delete(key);
+    client.propagateAs(["DEL", key]);
+    client.changed(key, "del", "g");
+  } else {
+    db.setExpireAt(key, when);
+    client.propagateAs(["PEXPIREAT", key, String(when), ...args.slice(3)]);
+    client.changed(key, "expire", "g");
+  }
+  client.reply.integer(1);
+}
+
+/** TTL family: -2 for a missing key, -1 without deadline, else the remaining time. */
+function ttlGeneric(client: Client, key: string, inMs: boolean, absolute: boolean): void {
+  const db = client.db;
+  if (!db.has(key)) {
+    client.reply.integer(-2);
+    return;
+  }
+  const deadline = db.expireAt(key);
+  if (deadline === undefined) {
+    client.reply.integer(-1);
+    return;
+  }
+  if (absolute) {
+    client.reply.integer(inMs ? deadline : Math.floor(deadline / 1000));
+    return;
+  }
+  const remaining = Math.max(0, deadline - client.server.keyspace.clock.now());
+  client.reply.integer(inMs ? remaining : Math.floor((remaining + 500) / 1000));
+}
+
+const now = (client: Client) => client.server.keyspace.clock.now();
+
+function expireCommand(
+  name: string,
+  summary: string,
+  since: string,
+  relative: boolean,
+  unitMs: number,
+) {
+  return command({
+    name,
+    arity: -3,
+    flags: ["write", "fast"],
+    group: "generic",
+    summary,
+    since,
+    firstKey: 1,
+    handler: (client, args) => expireGeneric(client, args, relative ? now(client) : 0, unitMs),
+  });
+}
+
+function ttlCommand(
+  name: string,
+  summary: string,
+  since: string,
+  inMs: boolean,
+  absolute: boolean,
+) {
+  return command({
+    name,
+    arity: 2,
+    flags: ["readonly", "fast"],
+    group: "generic",
+    summary,
+    since,
+    firstKey: 1,
+    handler: (client, args) => ttlGeneric(client, args[1]!, inMs, absolute),
+  });
+}
+
+export const expireCommands = [
+  expireCommand("expire", "Set a key's time to live in seconds", "1.0.0", true, 1000),
+  expireCommand("pexpire", "Set a key's time to live in milliseconds", "2.6.0", true, 1),
+  expireCommand(
+    "expireat",
+    "Set the expiration for a key as a UNIX timestamp",
+    "1.2.0",
+    false,
+    1000,
+  ),
+  expireCommand(
+    "pexpireat",
+    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+    "2.6.0",
+    false,
+    1,
+  ),
+  ttlCommand("ttl", "Get the time to live for a key in seconds", "1.0.0", false, false),
+  ttlCommand("pttl", "Get the time to live for a key in milliseconds", "2.6.0", true, false),
+  ttlCommand("expiretime", "Get the expiration Unix timestamp for a key", "7.0.0", false, true),
+  ttlCommand(
+    "pexpiretime",
+    "Get the expiration Unix timestamp for a key in milliseconds",
+    "7.0.0",
+    true,
+    true,
+  ),
+  command({
+    name: "persist",
+    arity: 2,
+    flags: ["write", "fast"],
+    group: "generic",
+    summary: "Remove the expiration from a key",
+    since: "2.2.0",
+    firstKey: 1,
+    handler: (client, args) => {
+      const key = args[1]!;
+      if (client.db.has(key) && client.db.persist(key)) {
+        client.changed(key, "persist", "g");
+        client.reply.integer(1);
+      } else {
+        client.reply.integer(0);
+      }
+    },
+  }),
+];

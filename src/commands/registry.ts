@@ -1,0 +1,40 @@
+/**
+ * The command table: every family's declarations gathered into one lookup.
+ *
+ * Names are stored lower-case and upper-case, so the dispatcher finds the
+ * common spellings without allocating a lower-cased copy per request.
+ *
+ * @module
+ */
+
+import { connectionCommands } from "./connection.ts";
+import { expireCommands } from "./expire.ts";
+import { hashCommands } from "./hashes.ts";
+import { keyCommands } from "./keys.ts";
+import { serverCommands } from "./server.ts";
+import { stringCommands } from "./strings.ts";
+import type { Command } from "./table.ts";
+
+const families: readonly (readonly Command[])[] = [
+  connectionCommands,
+  serverCommands,
+  stringCommands,
+  keyCommands,
+  expireCommands,
+  hashCommands,
+];
+
+function buildTable(): Map<string, Command> {
+  const table = new Map<string, Command>();
+  for (const family of families) {
+    for (const cmd of family) {
+      if (table.has(cmd.name)) throw new Error(`Command declared twice: ${cmd.name}`);
+      table.set(cmd.name, cmd);
+    }
+  }
+  for (const [name, cmd] of [...table]) table.set(name.toUpperCase(), cmd);
+  return table;
+}
+
+/** Every command by lower-case and upper-case name. */
+export const commandTable: ReadonlyMap<string, Command> = buildTable();

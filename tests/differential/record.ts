@@ -1,0 +1,78 @@
+/**
+ * Records Redis's replies to the differential corpus, so the differential
+ * tests can still check our server on machines without `redis-server`.
+ *
+ * ```sh
+ * deno run -A tests/differential/record.ts            # every corpus file
+ * deno run -A tests/differential/record.ts strings    # only corpus/strings.txt
+ * ```
+ *
+ * Each file is played against two fresh redis-servers (exactly what the test
+ * does with one). Lines whose replies differ between the two runs under
+ * their comparison mode are nondeterministic and would make the test flaky:
+ * they are listed, and nothing is written for that file until they are
+ * fixed (usually with `!type`, `!sort` or `!ignore`).
+ *
+ * @module
+ */
+
+import { redisServerPath, type RunningServer, startRedisServer } from "../helpers/servers.ts";
+import {
+  expectedPath,
+  findMismatches,
+  formatMismatches,
+  listFamilies,
+  loadCorpus,
+  runCorpus,
+  writeExpected,
+} from "./harness.ts";
+
+async function recordFamily(family: string): Promise<boolean> {
+  const corpus = await loadCorpus(family);
+  let first: RunningServer | undefined;
+  let second: RunningServer | undefined;
+  try {
+    [first, second] = await Promise.all([startRedisServer(), startRedisServer()]);
+    if (first === undefined || second === undefined) throw new Error("redis-server not found");
+    const [replies, again] = await Promise.all([
+      runCorpus(first.port, corpus),
+      runCorpus(second.port, corpus),
+    ]);
+    const unstable = findMismatches(corpus, replies, again);
+    if (unstable.length > 0) {
+      console.error(
+        `${family}: NOT recorded, ${unstable.length} replies differ between two fresh ` +
+          `redis-servers (use !type, !sort or !ignore):\n` +
+          formatMismatches(family, unstable, "first", "second"),
+      );
+      return false;
+    }
+    await writeExpected(family, replies);
+    console.log(`${family}: ${replies.length} replies -> ${expectedPath(family).pathname}`);
+    return true;
+  } finally {
+    await Promise.all([first?.stop(), second?.stop()]);
+  }
+}
+
+async function main(families: string[]): Promise<number> {
+  if (redisServerPath() === undefined) {
+    console.error("redis-server is not on PATH (or REDIS_SERVER_PATH); nothing recorded");
+    return 1;
+  }
+  const known = listFamilies();
+  const unknown = families.filter((family) => !known.includes(family));
+  if (unknown.length > 0) {
+    console.error(`no such corpus file: ${unknown.map((name) => `corpus/${name}.txt`).join(", ")}`);
+    return 1;
+  }
+  let ok = true;
+  for (const family of families.length > 0 ? families : known) {
+    if (!(await recordFamily(family))) ok = false;
+  }
+  return ok ? 0 : 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args.map((arg) => arg.replace(/\.txt$/, ""))));
+}
