@@ -189,7 +189,7 @@ async function withTimeout<T>(
   what: string,
   onTimeout: () => void = () => {},
 ): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onTimeout();

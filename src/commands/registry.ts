@@ -7,12 +7,19 @@
  * @module
  */
 
+import { bitmapCommands } from "./bitmaps.ts";
 import { connectionCommands } from "./connection.ts";
 import { expireCommands } from "./expire.ts";
 import { hashCommands } from "./hashes.ts";
 import { keyCommands } from "./keys.ts";
+import { listCommands } from "./lists.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { pubsubCommands } from "./pubsub.ts";
 import { serverCommands } from "./server.ts";
+import { setCommands } from "./sets.ts";
+import { sortedSetCommands } from "./sorted_sets.ts";
 import { stringCommands } from "./strings.ts";
+import { transactionCommands } from "./transactions.ts";
 import type { Command } from "./table.ts";
 
 const families: readonly (readonly Command[])[] = [
@@ -22,6 +29,13 @@ const families: readonly (readonly Command[])[] = [
   keyCommands,
   expireCommands,
   hashCommands,
+  listCommands,
+  setCommands,
+  sortedSetCommands,
+  bitmapCommands,
+  transactionCommands,
+  pubsubCommands,
+  persistenceCommands,
 ];
 
 function buildTable(): Map<string, Command> {

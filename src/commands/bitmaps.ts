@@ -1,0 +1,9 @@
+/**
+ * Bitmap commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const bitmapCommands: Command[] = [];

@@ -1,0 +1,9 @@
+/**
+ * List commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const listCommands: Command[] = [];

@@ -1,0 +1,9 @@
+/**
+ * Persistence commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const persistenceCommands: Command[] = [];

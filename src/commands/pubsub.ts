@@ -1,0 +1,9 @@
+/**
+ * Pub/Sub commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const pubsubCommands: Command[] = [];

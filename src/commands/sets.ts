@@ -1,0 +1,9 @@
+/**
+ * Set commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const setCommands: Command[] = [];

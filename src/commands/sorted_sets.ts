@@ -1,0 +1,9 @@
+/**
+ * Sorted set commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const sortedSetCommands: Command[] = [];

@@ -1,0 +1,9 @@
+/**
+ * Transaction commands (being written).
+ *
+ * @module
+ */
+
+import type { Command } from "./table.ts";
+
+export const transactionCommands: Command[] = [];
