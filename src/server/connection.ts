@@ -48,7 +48,7 @@ export class Connection {
         request = parser.next();
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        client.reply.error(error.message);
+        client.reply.error(`ERR ${error.message}`);
         client.closeAfterReply = true;
         this.server.log.verbose(`Protocol error from client id=${client.id}: ${error.message}`);
         break;
