@@ -19,8 +19,8 @@ import {
   USAGE,
   VERSION,
 } from "./config.ts";
-import { AppendOnlyFile } from "./persistence/aof.ts";
-import { AofLoadError, loadAppendOnlyFile } from "./persistence/loader.ts";
+import { startPersistence, stopPersistence } from "./persistence/lifecycle.ts";
+import { AofLoadError } from "./persistence/loader.ts";
 import { listen, type Listener, ListenError } from "./server/listener.ts";
 import { Logger } from "./server/log.ts";
 import { Server } from "./server/server.ts";
@@ -45,24 +45,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       server.keyChanged(db, key, "expired", "x");
     },
   };
-  if (config.appendonly) {
-    const path = aofPath(config);
-    const result = await loadAppendOnlyFile(server, path);
-    if (result.truncatedAt !== undefined) {
-      log.warning(
-        `!!! Warning: short read while loading the AOF file ${path}!!! AOF loaded anyway because aof-load-truncated is enabled; truncated at offset ${result.truncatedAt}`,
-      );
-    }
-    log.notice(
-      `DB loaded from append only file: ${
-        result.seconds.toFixed(3)
-      } seconds (${result.commands} commands, ${result.bytes} bytes)`,
-    );
-    server.aof = AppendOnlyFile.open(path, config.appendfsync);
-    server.aof.onError = (error) => {
-      log.warning(`Error writing to the AOF file: ${error.message}`);
-    };
-  }
+  await startPersistence(server);
   const listener = await listen(server, config.transport, config.bind, config.port);
   server.port = listener.port;
   const expireTimer = setInterval(() => {
@@ -76,11 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       clearInterval(expireTimer);
       server.flush();
       await listener.close();
-      if (server.aof) {
-        log.notice("Calling fsync() on the AOF file.");
-        server.aof.close();
-        server.aof = undefined;
-      }
+      stopPersistence(server);
       log.warning("Redis is now ready to exit, bye bye...");
     })();
     return stopping;

@@ -43,6 +43,8 @@ export function parseInteger(text: string): number | undefined {
   if (value > Number.MAX_SAFE_INTEGER) {
     const exact = BigInt(text);
     if (exact > INT64_MAX || exact < INT64_MIN) return undefined;
+    // Digit-by-digit accumulation rounds more than once; Number() rounds once.
+    return Number(text);
   }
   return negative ? -value : value;
 }

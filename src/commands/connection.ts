@@ -11,12 +11,19 @@
 
 import type { Client } from "../server/client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
-import { CommandError, DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
+import {
+  CommandError,
+  DB_INDEX_OUT_OF_RANGE,
+  NOT_INTEGER,
+  SYNTAX_ERROR,
+  wrongArity,
+} from "./errors.ts";
 import { command, type CommandDeclaration } from "./table.ts";
 
 const PONG = new TextEncoder().encode("+PONG\r\n");
 
 function ping(client: Client, args: string[]): void {
+  if (args.length > 2) throw new CommandError(wrongArity("ping"));
   // A RESP2 subscriber gets PING as a message-shaped array (Redis pingCommand).
   if (client.protocol === 2 && client.subscriptionCount > 0) {
     client.reply.arrayHeader(2);

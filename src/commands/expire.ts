@@ -87,7 +87,8 @@ function ttlGeneric(client: Client, key: string, inMs: boolean, absolute: boolea
     return;
   }
   if (absolute) {
-    client.reply.integer(inMs ? deadline : Math.floor(deadline / 1000));
+    // Redis rounds to the nearest second here.
+    client.reply.integer(inMs ? deadline : Math.floor((deadline + 500) / 1000));
     return;
   }
   const remaining = Math.max(0, deadline - client.server.keyspace.clock.now());

@@ -59,7 +59,8 @@
  */
 
 import {
-  type RunningServer,
+  ourServerCommand,
+  ourServerIsOverridden,
   redisServerPath,
   startOurServer,
   startRedisServer,
@@ -86,6 +87,12 @@ if (offline) {
   );
 }
 
+if (ourServerIsOverridden()) {
+  console.warn(
+    `differential tests: "ours" is REDIS_CLONE_TEST_CMD = ${ourServerCommand().join(" ")}`,
+  );
+}
+
 function recordHint(family: string): string {
   return `re-record with: deno run -A tests/differential/record.ts ${family}`;
 }
@@ -99,7 +106,7 @@ function checkRecorded(corpus: Corpus, recorded: string[] | undefined): string[]
   if (recorded.length !== corpus.commands.length) {
     return [
       `recorded replies are stale: ${path} has ${recorded.length} entries but the corpus has ` +
-        `${corpus.commands.length} commands; ${recordHint(corpus.family)}`,
+      `${corpus.commands.length} commands; ${recordHint(corpus.family)}`,
     ];
   }
   return [];
@@ -108,10 +115,13 @@ function checkRecorded(corpus: Corpus, recorded: string[] | undefined): string[]
 async function compareLive(corpus: Corpus, recorded: string[] | undefined): Promise<string[]> {
   const problems = checkRecorded(corpus, recorded);
   const recordedUsable = recorded !== undefined && problems.length === 0;
-  let ours: RunningServer | undefined;
-  let redis: RunningServer | undefined;
+  // Started side by side; whichever starts must be stopped even if the other fails.
+  const started = await Promise.allSettled([startOurServer(), startRedisServer()]);
+  const ours = started[0].status === "fulfilled" ? started[0].value : undefined;
+  const redis = started[1].status === "fulfilled" ? started[1].value : undefined;
   try {
-    [ours, redis] = await Promise.all([startOurServer(), startRedisServer()]);
+    for (const result of started) if (result.status === "rejected") throw result.reason;
+    if (ours === undefined) throw new Error("our server did not start");
     if (redis === undefined) throw new Error("redis-server disappeared from PATH");
     const [expected, actual] = await Promise.all([
       runCorpus(redis.port, corpus),

@@ -338,12 +338,20 @@ export function formatMismatches(
   const lines = mismatches.map(({ command, expected, actual }) => {
     const mode = command.mode === "exact" ? "" : `   [compared: ${command.mode}]`;
     return [
-      `  ${family}.txt:${command.line}: ${escapeBytes(command.source).slice(1, -1)}${mode}`,
+      `  ${family}.txt:${command.line}: ${printable(command.source)}${mode}`,
       `    ${(expectedLabel + ":").padEnd(width)} ${showReply(expected)}`,
       `    ${(actualLabel + ":").padEnd(width)} ${showReply(actual)}`,
     ].join("\n");
   });
   return lines.join("\n");
+}
+
+/** A corpus line as written, with control and non-ASCII bytes shown as `\xHH`. */
+function printable(source: string): string {
+  return source.replace(
+    /[^\x20-\x7e]/g,
+    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** Path of the recorded replies for `family`. */

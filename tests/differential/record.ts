@@ -16,7 +16,7 @@
  * @module
  */
 
-import { redisServerPath, type RunningServer, startRedisServer } from "../helpers/servers.ts";
+import { redisServerPath, startRedisServer } from "../helpers/servers.ts";
 import {
   expectedPath,
   findMismatches,
@@ -29,10 +29,13 @@ import {
 
 async function recordFamily(family: string): Promise<boolean> {
   const corpus = await loadCorpus(family);
-  let first: RunningServer | undefined;
-  let second: RunningServer | undefined;
+  // Started side by side; whichever starts must be stopped even if the other fails.
+  const started = await Promise.allSettled([startRedisServer(), startRedisServer()]);
+  const [first, second] = started.map((result) =>
+    result.status === "fulfilled" ? result.value : undefined
+  );
   try {
-    [first, second] = await Promise.all([startRedisServer(), startRedisServer()]);
+    for (const result of started) if (result.status === "rejected") throw result.reason;
     if (first === undefined || second === undefined) throw new Error("redis-server not found");
     const [replies, again] = await Promise.all([
       runCorpus(first.port, corpus),

@@ -386,7 +386,7 @@ async function spawnServer(options: SpawnOptions): Promise<RunningServer> {
       const { code } = await server.stop();
       throw new Error(
         `${options.what} exited with code ${code} before answering PING ` +
-          `(${options.command} ${options.args.join(" ")})\n${server.output()}`,
+          `(${commandLine(options)})\n${server.output()}`,
       );
     }
     const problem = await pingOnce(options.port, deadline);
@@ -398,8 +398,15 @@ async function spawnServer(options: SpawnOptions): Promise<RunningServer> {
   throw new Error(
     `${options.what} did not answer PING on ${LOOPBACK}:${options.port} within ` +
       `${STARTUP_TIMEOUT_MS}ms (last attempt: ${lastProblem}; ` +
-      `${options.command} ${options.args.join(" ")})\n${server.output()}`,
+      `${commandLine(options)})\n${server.output()}`,
   );
+}
+
+/** The command line for messages, with empty or spaced arguments quoted. */
+function commandLine(options: SpawnOptions): string {
+  return [options.command, ...options.args]
+    .map((arg) => (arg === "" || /\s/.test(arg) ? JSON.stringify(arg) : arg))
+    .join(" ");
 }
 
 /** Undefined when PING got +PONG, otherwise what went wrong. */
@@ -500,7 +507,14 @@ export function findReplyEnd(
       const length = parseCount(bytes, start + 1, lineEnd, start);
       if (length < 0) return afterLine;
       const frameEnd = afterLine + length + 2;
-      return frameEnd <= end ? frameEnd : undefined;
+      if (frameEnd > end) return undefined;
+      if (bytes[frameEnd - 2] !== CR || bytes[frameEnd - 1] !== LF) {
+        throw new ReplyFormatError(
+          `${type}${length} at byte ${start} is not followed by CRLF after ${length} bytes: ` +
+            escapeBytes(bytes.subarray(start, Math.min(end, frameEnd + 16))),
+        );
+      }
+      return frameEnd;
     }
     case "*":
     case "~":
