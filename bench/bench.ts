@@ -12,19 +12,25 @@
  * client, which keeps them independent of commands such as ECHO that
  * `redis-cli --pipe` relies on.
  *
+ * The machine is shared, and two runs of the very same server can differ by
+ * 2x, so every workload runs several rounds, alternating which server goes
+ * first (ABBA), and the table keeps each side's best figure; all runs are
+ * listed under the table so the noise is visible.
+ *
  * Usage:
  *
  * ```sh
  * deno task bench                  # full run, about ten minutes
  * deno task bench --quick          # short sizes, under two minutes
  * deno task bench --only suite     # rows whose name contains "suite"
+ * deno task bench --rounds 5       # more rounds on a noisy machine
  * BENCH_OURS_CMD="redis-server" deno task bench --quick   # stand-in for ours
  * BENCH_OURS_ARGS="--transport deno" deno task bench      # extra flags for ours
  * ```
  *
  * `BENCH_OURS_CMD` is a command prefix (simple shell quoting allowed) that
- * must exec the server itself rather than wrap it, because memory is read
- * from the spawned process tree and stopping signals only that process.
+ * should exec the server itself rather than wrap it: stopping signals only
+ * the spawned process (memory does count its whole process tree).
  *
  * AOF replay and Redis 7: Redis 7 keeps its AOF as a directory of parts
  * (`appendonlydir/` with a manifest). Given `--appendonly yes --dir D
@@ -64,15 +70,22 @@ interface Sizes {
   /** Row 8. */
   subscribers: number;
   messages: number;
+  /**
+   * Times each workload runs per server, alternating which server goes
+   * first; the best figure of each side is kept. The machine is shared, and
+   * one run of an identical server can differ by 1.5x from the next.
+   */
+  rounds: number;
 }
 
 const FULL_SIZES: Sizes = {
-  requests: 200_000,
-  pipelinedRequests: 2_000_000,
-  suiteRequests: 100_000,
+  requests: 100_000,
+  pipelinedRequests: 1_000_000,
+  suiteRequests: 50_000,
   keys: 1_000_000,
   subscribers: 1_000,
-  messages: 2_000,
+  messages: 1_000,
+  rounds: 3,
 };
 
 const QUICK_SIZES: Sizes = {
@@ -82,6 +95,7 @@ const QUICK_SIZES: Sizes = {
   keys: 100_000,
   subscribers: 1_000,
   messages: 100,
+  rounds: 2,
 };
 
 /** redis-benchmark `-t` names of the default suite, in its own order. */
@@ -108,10 +122,19 @@ const SUITE_TESTS = [
 type Side = "ours" | "redis";
 type Unit = "rps" | "ms" | "bytes" | "seconds" | "deliveries";
 
+/** Whether a bigger figure is better, which decides the best of several rounds. */
+const BIGGER_IS_BETTER: Record<Unit, boolean> = {
+  rps: true,
+  ms: false,
+  bytes: false,
+  seconds: false,
+  deliveries: true,
+};
+
 /** A measurement, or why there is none. */
 type Outcome =
   | { ok: true; value: number; detail?: string }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; skipped?: boolean };
 
 /** Pass when ours/redis is at least (`higher`) or at most (`lower`) `bound`. */
 interface Target {
@@ -124,9 +147,14 @@ interface Row {
   unit: Unit;
   target?: Target;
   selected: boolean;
+  /** Best figure so far per side; a failure in any round sticks. */
   results: Partial<Record<Side, Outcome>>;
+  /** Every figure per side, in the order measured. */
+  samples: Partial<Record<Side, number[]>>;
   /** Set for derived rows (the geometric mean) instead of ours/redis values. */
   ratio?: number;
+  /** Fails the row whatever its ratio (the mean when some of its parts failed). */
+  failure?: string;
   notes: string[];
 }
 
@@ -226,7 +254,7 @@ function errorMessage(error: unknown): string {
 }
 
 /** Splits a command line with simple shell quoting ('single', "double", backslash). */
-export function splitCommandLine(text: string): string[] {
+function splitCommandLine(text: string): string[] {
   const words: string[] = [];
   let word = "";
   let inWord = false;
@@ -264,36 +292,40 @@ function freePort(): number {
   return port;
 }
 
-/** Resident set size of `pid` and all its descendants, from /proc. */
-function processTreeRss(pid: number): number {
-  const parents = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      // Field 4 is the parent pid; the command name before it may contain spaces.
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const siblings = parents.get(parent) ?? [];
-      siblings.push(Number(entry.name));
-      parents.set(parent, siblings);
-    } catch {
-      // The process exited while we looked.
-    }
+/**
+ * Resident set size of `pid` and all its descendants. Deno refuses to read
+ * /proc without --allow-all, so this asks `ps`.
+ */
+async function processTreeRss(pid: number): Promise<number> {
+  const output = await new Deno.Command("ps", {
+    args: ["-e", "-o", "pid=,ppid=,rss="],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const line of decoder.decode(output.stdout).split("\n")) {
+    const [process, parent, kilobytes] = line.trim().split(/\s+/).map(Number);
+    if (process === undefined || parent === undefined || kilobytes === undefined) continue;
+    rss.set(process, kilobytes * 1024);
+    children.set(parent, [...(children.get(parent) ?? []), process]);
   }
+  if (!rss.has(pid)) throw new Error(`process ${pid} is not running`);
   let total = 0;
   const pending = [pid];
   while (pending.length > 0) {
     const current = pending.pop()!;
-    try {
-      const status = Deno.readTextFileSync(`/proc/${current}/status`);
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-      if (match) total += Number(match[1]) * 1024;
-    } catch {
-      // Exited.
-    }
-    pending.push(...(parents.get(current) ?? []));
+    total += rss.get(current) ?? 0;
+    pending.push(...(children.get(current) ?? []));
   }
   return total;
+}
+
+/** Reads a /proc file through `cat`, for the same reason. */
+async function readProcFile(path: string): Promise<string> {
+  const output = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
+    .output();
+  return decoder.decode(output.stdout);
 }
 
 // ---------------------------------------------------------------------------
@@ -432,7 +464,7 @@ async function waitForPong(port: number, timeoutMs: number, gone: () => boolean)
   const deadline = performance.now() + timeoutMs;
   let last = "no connection";
   while (performance.now() < deadline) {
-    if (gone()) throw new Error("server exited before answering PING");
+    if (gone()) throw new Error("exited before answering PING");
     let client: RespClient;
     try {
       client = await RespClient.connect(port);
@@ -475,7 +507,7 @@ class ServerProcess {
   readonly argv: string[];
   #child: Deno.ChildProcess;
   #logs: Promise<unknown>[];
-  #exited = false;
+  #exitCode: number | undefined;
 
   private constructor(
     side: Side,
@@ -489,7 +521,7 @@ class ServerProcess {
     this.dir = dir;
     this.argv = argv;
     this.#child = child;
-    child.status.finally(() => this.#exited = true);
+    child.status.then((status) => this.#exitCode = status.code, () => this.#exitCode = -1);
     this.#logs = [
       child.stdout.pipeTo(
         Deno.openSync(join(dir, "stdout.log"), { write: true, create: true }).writable,
@@ -501,7 +533,7 @@ class ServerProcess {
   }
 
   get running(): boolean {
-    return !this.#exited;
+    return this.#exitCode === undefined;
   }
 
   get pid(): number {
@@ -537,9 +569,10 @@ class ServerProcess {
     try {
       await waitForPong(port, readyTimeoutMs, () => !server.running);
     } catch (error) {
+      const exited = server.running ? "" : ` (exit code ${server.#exitCode})`;
       await server.stop();
       throw new Error(
-        `${side} server did not start: ${errorMessage(error)}\n${await server.logTail()}`,
+        `${side} server did not start: ${errorMessage(error)}${exited}\n${await server.logTail()}`,
       );
     }
     return { server, startSeconds: (performance.now() - begin) / 1000 };
@@ -805,7 +838,7 @@ function rowRatio(row: Row): number | undefined {
 
 function rowVerdict(row: Row, redisPresent: boolean): string {
   if (!row.target) return "info";
-  if (row.results.ours && !row.results.ours.ok) return "FAIL";
+  if (row.failure || (row.results.ours && !row.results.ours.ok)) return "FAIL";
   if (!redisPresent) return "-";
   const ratio = rowRatio(row);
   if (ratio === undefined) return "-";
@@ -818,7 +851,8 @@ function rowVerdict(row: Row, redisPresent: boolean): string {
 function cell(row: Row, side: Side): string {
   const outcome = row.results[side];
   if (!outcome) return "-";
-  return outcome.ok ? formatValue(row.unit, outcome.value) : "failed";
+  if (!outcome.ok) return outcome.skipped ? "skipped" : "failed";
+  return formatValue(row.unit, outcome.value);
 }
 
 function printTable(rows: readonly Row[], redisPresent: boolean): void {
@@ -854,14 +888,32 @@ function printTable(rows: readonly Row[], redisPresent: boolean): void {
   for (const row of shown) {
     for (const side of ["ours", "redis"] as const) {
       const outcome = row.results[side];
-      if (outcome && !outcome.ok) notes.push(`- ${row.name} (${side}) failed: ${outcome.reason}`);
-      else if (outcome?.ok && outcome.detail) {
+      if (outcome && !outcome.ok) {
+        notes.push(
+          `- ${row.name} (${side}) ${outcome.skipped ? "skipped" : "failed"}: ${outcome.reason}`,
+        );
+      } else if (outcome?.ok && outcome.detail) {
         notes.push(`- ${row.name} (${side}): ${outcome.detail}`);
       }
     }
+    if (row.failure) notes.push(`- ${row.name}: ${row.failure}`);
     for (const note of row.notes) notes.push(`- ${row.name}: ${note}`);
   }
   if (notes.length > 0) console.log(`\nNotes:\n${notes.join("\n")}`);
+
+  // Every run, so a reader can see how noisy the machine was.
+  const runs: string[] = [];
+  for (const row of shown) {
+    const sides = (["ours", "redis"] as const)
+      .filter((side) => (row.samples[side]?.length ?? 0) > 1)
+      .map((side) =>
+        `${side} ${row.samples[side]!.map((value) => formatValue(row.unit, value)).join(", ")}`
+      );
+    if (sides.length > 0) runs.push(`- ${row.name}: ${sides.join("; ")}`);
+  }
+  if (runs.length > 0) {
+    console.log(`\nAll runs (the table shows each side's best):\n${runs.join("\n")}`);
+  }
   if (redisPresent) {
     const verdicts = shown.map((row) => rowVerdict(row, true));
     const passed = verdicts.filter((verdict) => verdict === "PASS").length;
@@ -892,9 +944,37 @@ const AOF_REPLAY = [
   REPLAY_FILE_NAME,
 ];
 
-function progress(side: Side, what: string, outcome: Outcome, unit: Unit): void {
-  const text = outcome.ok ? formatValue(unit, outcome.value) : `failed: ${outcome.reason}`;
-  console.error(`  [${side}] ${what}: ${text}`);
+/** Keeps the best figure per side across rounds; a failure in any round sticks. */
+function record(row: Row, side: Side, outcome: Outcome): void {
+  const text = outcome.ok ? formatValue(row.unit, outcome.value) : `failed: ${outcome.reason}`;
+  console.error(`  [${side}] ${row.name}: ${text}`);
+  if (outcome.ok) (row.samples[side] ??= []).push(outcome.value);
+  const previous = row.results[side];
+  if (previous && !previous.ok) return;
+  if (!outcome.ok || !previous) {
+    row.results[side] = outcome;
+    return;
+  }
+  const better = BIGGER_IS_BETTER[row.unit]
+    ? outcome.value > previous.value
+    : outcome.value < previous.value;
+  if (better) row.results[side] = outcome;
+}
+
+/** Calls `run` once per side per round, alternating which side goes first. */
+async function forEachRound(
+  context: Context,
+  label: string,
+  rounds: number,
+  run: (side: Side) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? context.sides : [...context.sides].reverse();
+    for (const side of order) {
+      console.error(`${label}: ${side}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""}`);
+      await run(side);
+    }
+  }
 }
 
 /** One redis-benchmark invocation feeding one or more rows. */
@@ -914,11 +994,12 @@ async function runBenchmarkSteps(
 ): Promise<void> {
   const steps = allSteps.filter((step) => step.outputs.some((output) => output.row.selected));
   if (steps.length === 0) return;
-  for (const side of context.sides) {
-    console.error(`${label}: ${side}`);
+  await forEachRound(context, label, context.sizes.rounds, async (side) => {
     let server: ServerProcess | undefined;
     try {
       for (const step of steps) {
+        // A failure sticks, so a later round need not repeat it (or its timeout).
+        if (step.outputs.every(({ row }) => row.results[side]?.ok === false)) continue;
         let outcome: { ok: true; result: BenchmarkResult } | { ok: false; reason: string };
         try {
           if (!server?.running) {
@@ -944,14 +1025,13 @@ async function runBenchmarkSteps(
           const result: Outcome = outcome.ok
             ? { ok: true, value: pick(outcome.result) }
             : { ok: false, reason: outcome.reason };
-          row.results[side] = result;
-          progress(side, row.name, result, row.unit);
+          record(row, side, result);
         }
       }
     } finally {
       await server?.stop();
     }
-  }
+  });
 }
 
 async function runThroughput(context: Context, rows: Rows): Promise<void> {
@@ -1007,9 +1087,7 @@ async function runThroughput(context: Context, rows: Rows): Promise<void> {
   const failed = rows.suite.filter((row) => row.results.ours && !row.results.ours.ok).length;
   if (rows.geomean.selected) {
     rows.geomean.notes.push(`over ${ratios.length} of ${ran} tests`);
-    if (failed > 0) {
-      rows.geomean.results.ours = { ok: false, reason: `${failed} suite test(s) failed on ours` };
-    }
+    if (failed > 0) rows.geomean.failure = `${failed} suite test(s) failed on ours`;
   }
 }
 
@@ -1026,7 +1104,7 @@ async function measureMemory(server: ServerProcess, context: Context): Promise<O
   const keys = context.sizes.keys;
   const file = await context.setCommandsFile();
   await sleep(500);
-  const rssBefore = processTreeRss(server.pid);
+  const rssBefore = await processTreeRss(server.pid);
   const usedRssBefore = server.side === "redis"
     ? await infoField(server.port, "memory", "used_memory_rss")
     : 0;
@@ -1038,7 +1116,7 @@ async function measureMemory(server: ServerProcess, context: Context): Promise<O
   if (size !== keys) return { ok: false, reason: `DBSIZE is ${size} after loading ${keys} keys` };
   // Let allocators settle; Redis also refreshes used_memory_rss from its cron.
   await sleep(1500);
-  const rssAfter = processTreeRss(server.pid);
+  const rssAfter = await processTreeRss(server.pid);
   const rssGrowth = rssAfter - rssBefore;
   const loaded = `loaded in ${loadSeconds.toFixed(2)} s`;
   if (server.side === "ours") {
@@ -1074,27 +1152,32 @@ async function measureReplay(side: Side, context: Context): Promise<Outcome> {
   await empty.server.stop();
   // Each start gets its own copy: Redis 7 moves the file into appendonlydir/.
   const dir = await freshDirectory(side);
-  await Deno.copyFile(file, join(dir, REPLAY_FILE_NAME));
-  const { server, startSeconds } = await ServerProcess.start(
-    side,
-    context.commands,
-    dir,
-    AOF_REPLAY,
-    600_000,
-  );
   try {
-    const size = await dbsize(server.port);
-    if (size !== keys) {
-      return { ok: false, reason: `DBSIZE is ${size} after replaying ${keys} SETs` };
+    await Deno.copyFile(file, join(dir, REPLAY_FILE_NAME));
+    const { server, startSeconds } = await ServerProcess.start(
+      side,
+      context.commands,
+      dir,
+      AOF_REPLAY,
+      600_000,
+    );
+    try {
+      const size = await dbsize(server.port);
+      if (size !== keys) {
+        return { ok: false, reason: `DBSIZE is ${size} after replaying ${keys} SETs` };
+      }
+      return {
+        ok: true,
+        value: startSeconds,
+        detail: `spawn to first PONG; empty start took ${empty.startSeconds.toFixed(2)} s; ` +
+          `DBSIZE ${size}`,
+      };
+    } finally {
+      await server.stop();
     }
-    return {
-      ok: true,
-      value: startSeconds,
-      detail: `spawn to first PONG; empty start took ${empty.startSeconds.toFixed(2)} s; ` +
-        `DBSIZE ${size}`,
-    };
   } finally {
-    await server.stop();
+    // Copies of a 1M-command AOF add up over the rounds.
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -1123,7 +1206,11 @@ async function measurePubsub(server: ServerProcess, context: Context): Promise<O
       );
       for (const reply of replies) {
         if (!Array.isArray(reply) || reply[0] !== "subscribe") {
-          return { ok: false, reason: `SUBSCRIBE replied ${describeReply(reply)}; row skipped` };
+          return {
+            ok: false,
+            skipped: true,
+            reason: `SUBSCRIBE replied ${describeReply(reply)}`,
+          };
         }
       }
     }
@@ -1164,17 +1251,18 @@ async function measurePubsub(server: ServerProcess, context: Context): Promise<O
   }
 }
 
-/** Runs a custom measurement on a fresh server per side. */
+/** Runs a custom measurement on a fresh server per side and round. */
 async function runPerServer(
   context: Context,
   row: Row,
   label: string,
   flags: readonly string[],
+  rounds: number,
   measure: (server: ServerProcess) => Promise<Outcome>,
 ): Promise<void> {
   if (!row.selected) return;
-  console.error(label);
-  for (const side of context.sides) {
+  await forEachRound(context, label, rounds, async (side) => {
+    if (row.results[side]?.ok === false) return;
     let outcome: Outcome;
     let server: ServerProcess | undefined;
     try {
@@ -1187,24 +1275,22 @@ async function runPerServer(
     } finally {
       await server?.stop();
     }
-    row.results[side] = outcome;
-    progress(side, row.name, outcome, row.unit);
-  }
+    record(row, side, outcome);
+  });
 }
 
 async function runReplay(context: Context, row: Row): Promise<void> {
   if (!row.selected) return;
-  console.error("AOF replay at start-up");
-  for (const side of context.sides) {
+  await forEachRound(context, "AOF replay at start-up", context.sizes.rounds, async (side) => {
+    if (row.results[side]?.ok === false) return;
     let outcome: Outcome;
     try {
       outcome = await measureReplay(side, context);
     } catch (error) {
       outcome = { ok: false, reason: errorMessage(error) };
     }
-    row.results[side] = outcome;
-    progress(side, row.name, outcome, row.unit);
-  }
+    record(row, side, outcome);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1229,7 +1315,15 @@ function planRows(sizes: Sizes, only: string | undefined): Rows {
   const all: Row[] = [];
   const matches = (name: string) => !only || name.toLowerCase().includes(only.toLowerCase());
   const row = (name: string, unit: Unit, target?: Target): Row => {
-    const created: Row = { name, unit, target, selected: matches(name), results: {}, notes: [] };
+    const created: Row = {
+      name,
+      unit,
+      target,
+      selected: matches(name),
+      results: {},
+      samples: {},
+      notes: [],
+    };
     all.push(created);
     return created;
   };
@@ -1276,9 +1370,9 @@ async function describeMachine(
   sizes: Sizes,
   quick: boolean,
 ) {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const cpuinfo = await readProcFile("/proc/cpuinfo");
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown CPU";
-  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "")).split(" ").slice(0, 3);
+  const load = Deno.loadavg().map((value) => value.toFixed(2));
   const ours = [...commands.ours, "--port", "<P>", "...", ...commands.oursExtra].map(quoteWord)
     .join(" ");
   console.log("# redis-clone benchmark\n");
@@ -1294,7 +1388,8 @@ async function describeMachine(
       `(${formatCount(sizes.pipelinedRequests)} with -P ${PIPELINE}, ${
         formatCount(sizes.suiteRequests)
       } ` +
-      `in the suite), ${formatCount(sizes.keys)} keys, ${CLIENTS} clients`,
+      `in the suite), ${formatCount(sizes.keys)} keys, ${CLIENTS} clients; ` +
+      `best of ${sizes.rounds} round(s), servers run one at a time`,
   );
   console.log("");
 }
@@ -1305,17 +1400,25 @@ async function main(): Promise<number> {
     options: {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
+      rounds: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) {
-    console.log("Usage: deno task bench [--quick] [--only <row-name-substring>]");
+    console.log("Usage: deno task bench [--quick] [--only <row-name-substring>] [--rounds <n>]");
     console.log("Env: BENCH_OURS_CMD (command prefix for ours), BENCH_OURS_ARGS (extra flags)");
     return 0;
   }
-  const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
+  const sizes = { ...(values.quick ? QUICK_SIZES : FULL_SIZES) };
+  if (values.rounds !== undefined) {
+    sizes.rounds = Number(values.rounds);
+    if (!Number.isInteger(sizes.rounds) || sizes.rounds < 1) {
+      console.error(`--rounds must be a positive integer, got '${values.rounds}'`);
+      return 2;
+    }
+  }
   const oursOverride = splitCommandLine(Deno.env.get("BENCH_OURS_CMD") ?? "");
   const commands: Commands = {
     ours: oursOverride.length > 0 ? oursOverride : [
@@ -1334,10 +1437,6 @@ async function main(): Promise<number> {
     console.error("redis-benchmark is not on PATH; it is needed for the throughput rows.");
     return 1;
   }
-  const redisVersion = await commandOutput("redis-server", ["--version"]);
-  const redisPresent = redisVersion !== undefined;
-  await describeMachine(redisVersion, commands, sizes, values.quick);
-
   const rows = planRows(sizes, values.only);
   if (!rows.all.some((row) => row.selected)) {
     console.error(
@@ -1345,8 +1444,11 @@ async function main(): Promise<number> {
         rows.all.map((row) => row.name).join("\n  ")
       }`,
     );
-    return 1;
+    return 2;
   }
+  const redisVersion = await commandOutput("redis-server", ["--version"]);
+  const redisPresent = redisVersion !== undefined;
+  await describeMachine(redisVersion, commands, sizes, values.quick);
 
   temporaryRoot = await Deno.makeTempDir({ prefix: "redis-clone-bench-" });
   let setCommandsPath: Promise<string> | undefined;
@@ -1378,6 +1480,7 @@ async function main(): Promise<number> {
     rows.memory,
     "Memory after loading keys",
     PERSISTENCE_OFF,
+    1, // Memory use is deterministic enough; loading is the slow part.
     (server) => measureMemory(server, context),
   );
   await runReplay(context, rows.replay);
@@ -1386,6 +1489,7 @@ async function main(): Promise<number> {
     rows.pubsub,
     "PUBLISH fan-out",
     PERSISTENCE_OFF,
+    sizes.rounds,
     (server) => measurePubsub(server, context),
   );
   console.error(`Finished in ${((performance.now() - begin) / 1000).toFixed(0)} s\n`);
