@@ -1,9 +1,610 @@
 /**
- * Set commands (being written).
+ * Set commands: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP,
+ * SRANDMEMBER, SMOVE, SINTER, SINTERCARD, SINTERSTORE, SUNION, SUNIONSTORE,
+ * SDIFF, SDIFFSTORE, SSCAN.
+ *
+ * Sets are JavaScript Sets of binary strings, so membership is O(1) and
+ * replies list members in insertion order. Redis's order differs (an intset
+ * is sorted numerically, a hash table is unordered), which no client may
+ * rely on: Redis documents these replies as unordered.
+ *
+ * The three algebra commands share two functions, as in Redis: `intersect`
+ * (SINTER, SINTERCARD, SINTERSTORE) and `combine` (SUNION, SDIFF and their
+ * STORE forms). A STORE form replaces the destination with a new set, or
+ * deletes it when the result is empty.
+ *
+ * SPOP and SRANDMEMBER need a uniformly random member, which a Set cannot
+ * give without walking it. So the first random access to a set builds an
+ * array of its members, kept beside the set (in a WeakMap, dying with it)
+ * for as long as it stays exact: SADD appends to it, SPOP removes from it by
+ * swapping with the last entry, and any other removal drops it to be rebuilt
+ * on the next random access. A work queue fed by SADD and drained by SPOP is
+ * thus O(1) per command. SPOP is random, so it is logged to the AOF as the
+ * SREM of what it removed (or DEL when it took the whole set), as Redis
+ * does.
  *
  * @module
  */
 
-import type { Command } from "./table.ts";
+import type { Client } from "../server/client.ts";
+import type { SetValue } from "../store/values.ts";
+import { deleteIfEmpty, getOrCreate, getSet } from "./access.ts";
+import { parseInt64, parseInteger, requireInteger } from "./arguments.ts";
+import { CommandError, NOT_POSITIVE, SYNTAX_ERROR } from "./errors.ts";
+import { scanCollection } from "./scan.ts";
+import { command } from "./table.ts";
 
-export const setCommands: Command[] = [];
+export const NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0";
+export const NUMKEYS_TOO_LARGE = "ERR Number of keys can't be greater than number of args";
+export const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
+/** SRANDMEMBER's count range (Redis's message, grammar included). */
+export const RANDOM_COUNT_RANGE =
+  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/**
+ * Ours, not Redis's: SRANDMEMBER with a huge negative count would build a
+ * reply larger than memory (Redis 7.0 dies of it); we refuse instead.
+ */
+export const RANDOM_REPLY_TOO_LARGE = "ERR value is out of range, the reply would be too large";
+
+const INT64_MIN = -9223372036854775808n;
+/** Largest reply SRANDMEMBER with a negative count may build: proto-max-bulk-len. */
+const MAX_RANDOM_REPLY_BYTES = 512 * 1024 * 1024;
+/** Members sampled to estimate that size. */
+const SIZE_SAMPLES = 64;
+/** Upper bound of a bulk string's framing: `$`, length, CRLF, CRLF. */
+const BULK_FRAMING_BYTES = 16;
+/** SPOP's effect is logged as SREMs of at most this many members each. */
+const SREM_BATCH = 1024;
+
+const newSet = (): SetValue => new Set();
+
+/** Members of sets that were sampled, for O(1) random picks (see the module doc). */
+const sampled = new WeakMap<SetValue, string[]>();
+
+/** The set's members as an array, in step with the set. */
+function sampleArray(set: SetValue): string[] {
+  let members = sampled.get(set);
+  // The size check catches a change made without going through this module.
+  if (members === undefined || members.length !== set.size) {
+    members = Array.from(set);
+    sampled.set(set, members);
+  }
+  return members;
+}
+
+/** A uniformly random integer in [0, bound). */
+function randomIndex(bound: number): number {
+  return Math.floor(Math.random() * bound);
+}
+
+/** Removes a random member of a non-empty set and returns it. */
+function popRandomMember(set: SetValue): string {
+  const members = sampleArray(set);
+  const index = randomIndex(members.length);
+  const member = members[index]!;
+  members[index] = members[members.length - 1]!;
+  members.pop();
+  set.delete(member);
+  return member;
+}
+
+/** Removes `member`; true if it was there. */
+function removeMember(set: SetValue, member: string): boolean {
+  if (!set.delete(member)) return false;
+  sampled.delete(set);
+  return true;
+}
+
+/** Adds `members[from..]`; returns how many were new. */
+function addMembers(set: SetValue, members: readonly string[], from: number): number {
+  const array = sampled.get(set);
+  let added = 0;
+  for (let i = from; i < members.length; i++) {
+    const member = members[i]!;
+    const before = set.size;
+    set.add(member);
+    if (set.size !== before) {
+      added++;
+      array?.push(member);
+    }
+  }
+  return added;
+}
+
+function replySet(client: Client, members: Iterable<string>, size: number): void {
+  client.reply.setHeader(size);
+  for (const member of members) client.reply.bulk(member);
+}
+
+function sadd(client: Client, args: string[]): void {
+  const key = args[1]!;
+  const set = getOrCreate(client, key, "set", newSet);
+  const added = addMembers(set, args, 2);
+  if (added > 0) client.changed(key, "sadd", "s");
+  client.reply.integer(added);
+}
+
+function srem(client: Client, args: string[]): void {
+  const key = args[1]!;
+  const set = getSet(client, key);
+  let removed = 0;
+  if (set !== undefined) {
+    for (let i = 2; i < args.length && set.size > 0; i++) {
+      if (removeMember(set, args[i]!)) removed++;
+    }
+    if (removed > 0) {
+      client.changed(key, "srem", "s");
+      deleteIfEmpty(client, key, set.size);
+    }
+  }
+  client.reply.integer(removed);
+}
+
+function smembers(client: Client, args: string[]): void {
+  const set = getSet(client, args[1]!);
+  if (set === undefined) replySet(client, [], 0);
+  else replySet(client, set, set.size);
+}
+
+function sismember(client: Client, args: string[]): void {
+  const set = getSet(client, args[1]!);
+  client.reply.integer(set?.has(args[2]!) ? 1 : 0);
+}
+
+function smismember(client: Client, args: string[]): void {
+  const set = getSet(client, args[1]!);
+  client.reply.arrayHeader(args.length - 2);
+  for (let i = 2; i < args.length; i++) client.reply.integer(set?.has(args[i]!) ? 1 : 0);
+}
+
+function scard(client: Client, args: string[]): void {
+  client.reply.integer(getSet(client, args[1]!)?.size ?? 0);
+}
+
+function spop(client: Client, args: string[]): void {
+  if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
+  const key = args[1]!;
+  if (args.length === 3) {
+    popMany(client, key, requireInteger(args[2]!, NOT_POSITIVE));
+    return;
+  }
+  const set = getSet(client, key);
+  if (set === undefined) {
+    client.reply.nullBulk();
+    return;
+  }
+  const member = popRandomMember(set);
+  client.changed(key, "spop", "s");
+  deleteIfEmpty(client, key, set.size);
+  client.propagateAs(["SREM", key, member]);
+  client.reply.bulk(member);
+}
+
+/** SPOP with a count: replies with a set, logs SREMs, or DEL when it takes everything. */
+function popMany(client: Client, key: string, count: number): void {
+  if (count < 0) throw new CommandError(NOT_POSITIVE);
+  const set = getSet(client, key);
+  if (set === undefined || count === 0) {
+    replySet(client, [], 0);
+    return;
+  }
+  client.changed(key, "spop", "s");
+  if (count >= set.size) {
+    replySet(client, set, set.size);
+    deleteIfEmpty(client, key, 0);
+    client.propagateAs(["DEL", key]);
+    return;
+  }
+  const popped: string[] = [];
+  for (let i = 0; i < count; i++) popped.push(popRandomMember(set));
+  const effects: string[][] = [];
+  for (let start = 0; start < popped.length; start += SREM_BATCH) {
+    effects.push(["SREM", key, ...popped.slice(start, start + SREM_BATCH)]);
+  }
+  client.propagateAs(...effects);
+  replySet(client, popped, popped.length);
+}
+
+function srandmember(client: Client, args: string[]): void {
+  if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
+  if (args.length === 3) {
+    randomMembers(client, args[1]!, args[2]!);
+    return;
+  }
+  const set = getSet(client, args[1]!);
+  if (set === undefined) {
+    client.reply.nullBulk();
+    return;
+  }
+  const members = sampleArray(set);
+  client.reply.bulk(members[randomIndex(members.length)]!);
+}
+
+/**
+ * SRANDMEMBER with a count: distinct members when positive, `-count` picks
+ * with repetition when negative. The reply is an array in both protocols.
+ */
+function randomMembers(client: Client, key: string, countText: string): void {
+  const count = requireInteger(countText);
+  if (count < -Number.MAX_SAFE_INTEGER && parseInt64(countText) === INT64_MIN) {
+    throw new CommandError(RANDOM_COUNT_RANGE);
+  }
+  const set = getSet(client, key);
+  const reply = client.reply;
+  if (set === undefined || count === 0) {
+    reply.arrayHeader(0);
+    return;
+  }
+  const members = sampleArray(set);
+  if (count < 0) {
+    const picks = -count;
+    if (picks * estimatedBulkSize(members) > MAX_RANDOM_REPLY_BYTES) {
+      throw new CommandError(RANDOM_REPLY_TOO_LARGE);
+    }
+    reply.arrayHeader(picks);
+    for (let i = 0; i < picks; i++) reply.bulk(members[randomIndex(members.length)]!);
+    return;
+  }
+  if (count >= members.length) {
+    reply.bulkArray(members);
+    return;
+  }
+  reply.bulkArray(distinctSample(members, count));
+}
+
+/** Average encoded size of a random member (bulk framing included), from a sample. */
+function estimatedBulkSize(members: readonly string[]): number {
+  const samples = Math.min(members.length, SIZE_SAMPLES);
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) bytes += members[randomIndex(members.length)]!.length;
+  return bytes / samples + BULK_FRAMING_BYTES;
+}
+
+/** `count` distinct entries of `members` (count < members.length), uniformly. */
+function distinctSample(members: readonly string[], count: number): string[] {
+  if (count * 3 > members.length) {
+    // Close to the whole set: a partial Fisher-Yates shuffle of a copy.
+    const copy = members.slice();
+    for (let i = 0; i < count; i++) {
+      const j = i + randomIndex(copy.length - i);
+      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+    }
+    copy.length = count;
+    return copy;
+  }
+  // Much smaller than the set: draw indexes until enough distinct ones.
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(randomIndex(members.length));
+  return Array.from(chosen, (index) => members[index]!);
+}
+
+function smove(client: Client, args: string[]): void {
+  const [, sourceKey, destinationKey, member] = args as [string, string, string, string];
+  const source = getSet(client, sourceKey);
+  if (source === undefined) {
+    client.reply.integer(0);
+    return;
+  }
+  let destination = getSet(client, destinationKey);
+  if (source === destination) {
+    client.reply.integer(source.has(member) ? 1 : 0);
+    return;
+  }
+  if (!removeMember(source, member)) {
+    client.reply.integer(0);
+    return;
+  }
+  client.changed(sourceKey, "srem", "s");
+  deleteIfEmpty(client, sourceKey, source.size);
+  if (destination === undefined) {
+    destination = newSet();
+    client.db.set(destinationKey, destination);
+  }
+  if (addMembers(destination, [member], 0) > 0) client.changed(destinationKey, "sadd", "s");
+  client.reply.integer(1);
+}
+
+/**
+ * The sets at `keys`, undefined standing for a missing key. Every key is
+ * checked, so a WRONGTYPE anywhere fails the command.
+ */
+function lookupSets(client: Client, keys: readonly string[]): (SetValue | undefined)[] {
+  return keys.map((key) => getSet(client, key));
+}
+
+/**
+ * Members common to every set at `keys`, at most `limit` of them (0: all).
+ * A missing key is an empty set, so it empties the result.
+ */
+function intersect(client: Client, keys: readonly string[], limit = 0): string[] {
+  const sets = lookupSets(client, keys);
+  if (sets.some((set) => set === undefined)) return [];
+  // Walk the smallest set, probing the others.
+  const ordered = (sets as SetValue[]).sort((a, b) => a.size - b.size);
+  const smallest = ordered[0]!;
+  const others = ordered.filter((set) => set !== smallest);
+  const result: string[] = [];
+  for (const member of smallest) {
+    if (others.every((set) => set.has(member))) {
+      result.push(member);
+      if (result.length === limit) break;
+    }
+  }
+  return result;
+}
+
+/** SUNION or SDIFF of the sets at `keys`; missing keys are empty sets. */
+function combine(client: Client, keys: readonly string[], operation: "union" | "diff"): SetValue {
+  const sets = lookupSets(client, keys);
+  if (operation === "union") {
+    const union = new Set<string>();
+    for (const set of sets) if (set !== undefined) { for (const member of set) union.add(member); }
+    return union;
+  }
+  const first = sets[0];
+  const difference = new Set(first);
+  for (let i = 1; i < sets.length && difference.size > 0; i++) {
+    const other = sets[i];
+    if (other === undefined) continue;
+    if (other === first) return new Set();
+    for (const member of other) difference.delete(member);
+  }
+  return difference;
+}
+
+/**
+ * The STORE forms: `members` replaces `destination` (event `event`), or an
+ * empty result deletes it. Replies with the stored size.
+ */
+function store(client: Client, destination: string, members: SetValue, event: string): void {
+  if (members.size > 0) {
+    client.db.set(destination, members);
+    client.changed(destination, event, "s");
+  } else if (client.db.lookup(destination) !== undefined) {
+    deleteIfEmpty(client, destination, 0);
+  }
+  client.reply.integer(members.size);
+}
+
+/** Parses SINTERCARD's `numkeys key... [LIMIT limit]`. */
+function parseIntersectCardinality(args: readonly string[]): { keys: string[]; limit: number } {
+  const numkeys = parseInteger(args[1]!);
+  if (numkeys === undefined || numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
+  if (numkeys > args.length - 2) throw new CommandError(NUMKEYS_TOO_LARGE);
+  let limit = 0;
+  for (let i = 2 + numkeys; i < args.length; i++) {
+    if (args[i]!.toUpperCase() !== "LIMIT" || i + 1 === args.length) {
+      throw new CommandError(SYNTAX_ERROR);
+    }
+    const value = parseInteger(args[++i]!);
+    if (value === undefined || value < 0) throw new CommandError(LIMIT_NEGATIVE);
+    limit = value;
+  }
+  return { keys: args.slice(2, 2 + numkeys), limit };
+}
+
+/** SINTERCARD's keys for the command table (none when numkeys is invalid). */
+function intersectCardinalityKeys(args: readonly string[]): string[] {
+  const numkeys = parseInteger(args[1] ?? "");
+  if (numkeys === undefined || numkeys < 1 || numkeys > args.length - 2) return [];
+  return args.slice(2, 2 + numkeys);
+}
+
+export const setCommands = [
+  command({
+    name: "sadd",
+    arity: -3,
+    flags: ["write", "denyoom", "fast"],
+    group: "set",
+    summary: "Add one or more members to a set",
+    since: "1.0.0",
+    complexity:
+      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    firstKey: 1,
+    handler: sadd,
+  }),
+  command({
+    name: "srem",
+    arity: -3,
+    flags: ["write", "fast"],
+    group: "set",
+    summary: "Remove one or more members from a set",
+    since: "1.0.0",
+    complexity: "O(N) where N is the number of members to be removed.",
+    firstKey: 1,
+    handler: srem,
+  }),
+  command({
+    name: "smembers",
+    arity: 2,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Get all the members in a set",
+    since: "1.0.0",
+    complexity: "O(N) where N is the set cardinality.",
+    firstKey: 1,
+    handler: smembers,
+  }),
+  command({
+    name: "sismember",
+    arity: 3,
+    flags: ["readonly", "fast"],
+    group: "set",
+    summary: "Determine if a given value is a member of a set",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: sismember,
+  }),
+  command({
+    name: "smismember",
+    arity: -3,
+    flags: ["readonly", "fast"],
+    group: "set",
+    summary: "Returns the membership associated with the given elements for a set",
+    since: "6.2.0",
+    complexity: "O(N) where N is the number of elements being checked for membership",
+    firstKey: 1,
+    handler: smismember,
+  }),
+  command({
+    name: "scard",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    group: "set",
+    summary: "Get the number of members in a set",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: scard,
+  }),
+  command({
+    name: "spop",
+    arity: -2,
+    flags: ["write", "fast"],
+    group: "set",
+    summary: "Remove and return one or multiple random members from a set",
+    since: "1.0.0",
+    complexity:
+      "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+    firstKey: 1,
+    handler: spop,
+  }),
+  command({
+    name: "srandmember",
+    arity: -2,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Get one or multiple random members from a set",
+    since: "1.0.0",
+    complexity:
+      "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+    firstKey: 1,
+    handler: srandmember,
+  }),
+  command({
+    name: "smove",
+    arity: 4,
+    flags: ["write", "fast"],
+    group: "set",
+    summary: "Move a member from one set to another",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    lastKey: 2,
+    handler: smove,
+  }),
+  command({
+    name: "sinter",
+    arity: -2,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Intersect multiple sets",
+    since: "1.0.0",
+    complexity:
+      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) => {
+      const members = intersect(client, args.slice(1));
+      replySet(client, members, members.length);
+    },
+  }),
+  command({
+    name: "sintercard",
+    arity: -3,
+    flags: ["readonly", "movablekeys"],
+    group: "set",
+    summary: "Intersect multiple sets and return the cardinality of the result",
+    since: "7.0.0",
+    complexity:
+      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    keys: intersectCardinalityKeys,
+    handler: (client, args) => {
+      const { keys, limit } = parseIntersectCardinality(args);
+      client.reply.integer(intersect(client, keys, limit).length);
+    },
+  }),
+  command({
+    name: "sinterstore",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    group: "set",
+    summary: "Intersect multiple sets and store the resulting set in a key",
+    since: "1.0.0",
+    complexity:
+      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) =>
+      store(client, args[1]!, new Set(intersect(client, args.slice(2))), "sinterstore"),
+  }),
+  command({
+    name: "sunion",
+    arity: -2,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Add multiple sets",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of elements in all given sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) => {
+      const members = combine(client, args.slice(1), "union");
+      replySet(client, members, members.size);
+    },
+  }),
+  command({
+    name: "sunionstore",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    group: "set",
+    summary: "Add multiple sets and store the resulting set in a key",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of elements in all given sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) =>
+      store(client, args[1]!, combine(client, args.slice(2), "union"), "sunionstore"),
+  }),
+  command({
+    name: "sdiff",
+    arity: -2,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Subtract multiple sets",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of elements in all given sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) => {
+      const members = combine(client, args.slice(1), "diff");
+      replySet(client, members, members.size);
+    },
+  }),
+  command({
+    name: "sdiffstore",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    group: "set",
+    summary: "Subtract multiple sets and store the resulting set in a key",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of elements in all given sets.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: (client, args) =>
+      store(client, args[1]!, combine(client, args.slice(2), "diff"), "sdiffstore"),
+  }),
+  command({
+    name: "sscan",
+    arity: -3,
+    flags: ["readonly"],
+    group: "set",
+    summary: "Incrementally iterate Set elements",
+    since: "2.8.0",
+    complexity:
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+    firstKey: 1,
+    handler: (client, args) => scanCollection(client, args, getSet),
+  }),
+];
