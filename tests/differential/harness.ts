@@ -260,11 +260,19 @@ export function typeSignature(reply: string): string {
   return type;
 }
 
-/** An aggregate with its elements (map: key/value pairs) sorted, for `!sort`. */
+/**
+ * An aggregate with its elements (map: key/value pairs) sorted, for `!sort`.
+ * A SCAN-shaped reply (`[cursor, [elements]]`) has its inner array sorted.
+ */
 function sortedForm(reply: string): string {
   const parts = splitAggregate(latin1Bytes(reply));
   if (parts === undefined) return reply;
   const elements = parts.elements.map(bytesToLatin1);
+  if (
+    parts.header === "*2" && elements[0]!.startsWith("$") && elements[1]!.startsWith("*")
+  ) {
+    return `${parts.header}\r\n${elements[0]}${sortedForm(elements[1]!)}`;
+  }
   const units: string[] = [];
   if (reply.startsWith("%")) {
     for (let i = 0; i < elements.length; i += 2) units.push(elements[i]! + elements[i + 1]!);
