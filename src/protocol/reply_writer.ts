@@ -219,7 +219,7 @@ export class ReplyWriter {
     this.#length = at;
     while (value > 0) {
       const next = Math.floor(value / 10);
-      bytes[--at] = ASCII_ZERO + value - next * 10;
+      bytes[--at] = ASCII_ZERO + (value - next * 10);
       value = next;
     }
   }

@@ -15,6 +15,7 @@ Deno.test("reply writer: scalar replies", () => {
   assert.equal(encode(2, (w) => w.integer(0)), ":0\r\n");
   assert.equal(encode(2, (w) => w.integer(-1234567890123)), ":-1234567890123\r\n");
   assert.equal(encode(2, (w) => w.integer(9223372036854775807n)), ":9223372036854775807\r\n");
+  assert.equal(encode(2, (w) => w.integer(9007199254740991)), ":9007199254740991\r\n");
   assert.equal(encode(2, (w) => w.bulk("")), "$0\r\n\r\n");
   assert.equal(encode(2, (w) => w.bulk("a\r\nb")), "$4\r\na\r\nb\r\n");
   const long = "y".repeat(100);
