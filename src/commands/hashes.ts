@@ -1,30 +1,138 @@
 /**
- * Hash commands. Hashes are Maps from field to value (binary strings);
- * Redis keeps small hashes in insertion order, as a Map does.
+ * Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS,
+ * HDEL, HEXISTS, HLEN, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
+ *
+ * Hashes are Maps from field to value (binary strings). Redis keeps small
+ * hashes as a listpack, in insertion order, which is the order a Map
+ * iterates in, so HGETALL, HKEYS and HRANDFIELD with a large count answer
+ * exactly as Redis does for them. Redis converts a hash to a hash table when
+ * it outgrows the listpack limits and never converts it back; a WeakSet
+ * remembers which Maps have crossed that line, so OBJECT ENCODING (and
+ * COPY, which keeps the encoding) can tell without any per-hash wrapper.
+ *
+ * HINCRBYFLOAT computes in long double like Redis (protocol/long_double.ts)
+ * and, as Redis does, is logged to the AOF as an HSET of its result, so
+ * replaying the file cannot round differently.
  *
  * @module
  */
 
+import {
+  addLongDoubles,
+  formatLongDouble,
+  isFiniteLongDouble,
+  type LongDouble,
+  parseLongDouble,
+} from "../protocol/long_double.ts";
 import type { Client } from "../server/client.ts";
-import type { HashValue } from "../store/values.ts";
-import { deleteIfEmpty, getHash, getOrCreate } from "./access.ts";
-import { CommandError, wrongArity } from "./errors.ts";
+import { type HashValue, typeOf } from "../store/values.ts";
+import { fitsInt64, parseInt64 } from "./arguments.ts";
+import { deleteIfEmpty, getHash } from "./access.ts";
+import {
+  CommandError,
+  NOT_FLOAT,
+  NOT_INTEGER,
+  OVERFLOW,
+  SYNTAX_ERROR,
+  WRONG_TYPE,
+  wrongArity,
+} from "./errors.ts";
+import { scanCollection } from "./scan.ts";
 import { command } from "./table.ts";
 
-const newHash = (): HashValue => new Map();
+const HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer";
+const HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float";
+const INCREMENT_NOT_FINITE = "ERR value is NaN or Infinity";
+const RESULT_NOT_FINITE = "ERR increment would produce NaN or Infinity";
+const VALUE_OUT_OF_RANGE = "ERR value is out of range";
+/** HRANDFIELD's count is read as a long in -LONG_MAX..LONG_MAX. */
+const COUNT_OUT_OF_RANGE =
+  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/** Redis 7.0's default `hash-max-listpack-entries`. */
+const LISTPACK_MAX_ENTRIES = 512;
+/** Redis's default `hash-max-listpack-value`: longest field or value of a listpack. */
+const LISTPACK_MAX_VALUE = 64;
+/** HRANDFIELD's count is a long: -2^63 itself is refused. */
+const LONG_MIN = -(2n ** 63n);
+/** With WITHVALUES, Redis refuses counts whose doubled reply length would overflow a long. */
+const WITHVALUES_MIN_COUNT = LONG_MIN / 2n;
+const WITHVALUES_MAX_COUNT = -WITHVALUES_MIN_COUNT - 1n;
+/**
+ * Most picks a negative HRANDFIELD count may ask for. Redis has no limit and
+ * would build the reply until memory runs out; here the reply buffer would
+ * fail first and take the server down, so larger counts are refused.
+ */
+const MAX_REPEATED_PICKS = 2 ** 24;
+
+/** Hashes Redis would have converted to a hash table (it never converts back). */
+const hashTables = new WeakSet<HashValue>();
+
+/** OBJECT ENCODING of a hash: "listpack" while small, "hashtable" once it outgrew that. */
+export function hashEncoding(hash: HashValue): "listpack" | "hashtable" {
+  return hashTables.has(hash) ? "hashtable" : "listpack";
+}
+
+/** An independent copy of `hash` with the same encoding (COPY). */
+export function copyHash(hash: HashValue): HashValue {
+  const copy = new Map(hash);
+  if (hashTables.has(hash)) hashTables.add(copy);
+  return copy;
+}
+
+/** Stores `field` = `value`, noting the encoding Redis would now use. */
+function storeField(hash: HashValue, field: string, value: string): void {
+  hash.set(field, value);
+  if (
+    field.length > LISTPACK_MAX_VALUE || value.length > LISTPACK_MAX_VALUE ||
+    hash.size > LISTPACK_MAX_ENTRIES
+  ) {
+    hashTables.add(hash);
+  }
+}
+
+/** Stores a new, empty hash at `key` (which must not exist) and returns it. */
+function createHash(client: Client, key: string): HashValue {
+  const hash: HashValue = new Map();
+  client.db.set(key, hash);
+  return hash;
+}
+
+/**
+ * The hash at `key` for a command about to modify it (WRONGTYPE otherwise).
+ * Like Redis's lookupKeyWrite it expires the key lazily without counting a
+ * keyspace hit or miss.
+ */
+function getHashForWrite(client: Client, key: string): HashValue | undefined {
+  const value = client.db.lookup(key);
+  if (value !== undefined && typeOf(value) !== "hash") throw new CommandError(WRONG_TYPE);
+  return value as HashValue | undefined;
+}
 
 /** HSET and HMSET: set field/value pairs; `reply` says what each answers. */
 function setFields(client: Client, args: string[], reply: (added: number) => void): void {
   if (args.length % 2 !== 0) throw new CommandError(wrongArity(args[0]!.toLowerCase()));
   const key = args[1]!;
-  const hash = getOrCreate(client, key, "hash", newHash);
+  const hash = getHashForWrite(client, key) ?? createHash(client, key);
   let added = 0;
   for (let i = 2; i < args.length; i += 2) {
     if (!hash.has(args[i]!)) added++;
-    hash.set(args[i]!, args[i + 1]!);
+    storeField(hash, args[i]!, args[i + 1]!);
   }
   client.changed(key, "hset", "h");
   reply(added);
+}
+
+function hsetnx(client: Client, args: string[]): void {
+  const [, key, field, value] = args as [string, string, string, string];
+  const hash = getHashForWrite(client, key);
+  if (hash?.has(field)) {
+    client.reply.integer(0);
+    return;
+  }
+  storeField(hash ?? createHash(client, key), field, value);
+  client.changed(key, "hset", "h");
+  client.reply.integer(1);
 }
 
 function hget(client: Client, args: string[]): void {
@@ -33,23 +141,34 @@ function hget(client: Client, args: string[]): void {
   else client.reply.bulk(value);
 }
 
-function hgetall(client: Client, args: string[]): void {
+function hmget(client: Client, args: string[]): void {
   const hash = getHash(client, args[1]!);
   const reply = client.reply;
-  if (hash === undefined) {
-    reply.mapHeader(0);
-    return;
+  reply.arrayHeader(args.length - 2);
+  for (let i = 2; i < args.length; i++) {
+    const value = hash?.get(args[i]!);
+    if (value === undefined) reply.nullBulk();
+    else reply.bulk(value);
   }
-  reply.mapHeader(hash.size);
+}
+
+/** HGETALL (a map of field to value), HKEYS and HVALS (arrays). */
+function getAll(client: Client, key: string, fields: boolean, values: boolean): void {
+  const hash = getHash(client, key);
+  const reply = client.reply;
+  const size = hash?.size ?? 0;
+  if (fields && values) reply.mapHeader(size);
+  else reply.arrayHeader(size);
+  if (hash === undefined) return;
   for (const [field, value] of hash) {
-    reply.bulk(field);
-    reply.bulk(value);
+    if (fields) reply.bulk(field);
+    if (values) reply.bulk(value);
   }
 }
 
 function hdel(client: Client, args: string[]): void {
   const key = args[1]!;
-  const hash = getHash(client, key);
+  const hash = getHashForWrite(client, key);
   let deleted = 0;
   if (hash !== undefined) {
     for (let i = 2; i < args.length; i++) if (hash.delete(args[i]!)) deleted++;
@@ -61,6 +180,138 @@ function hdel(client: Client, args: string[]): void {
   client.reply.integer(deleted);
 }
 
+function hincrby(client: Client, args: string[]): void {
+  const [, key, field, incrementText] = args as [string, string, string, string];
+  const increment = parseInt64(incrementText);
+  if (increment === undefined) throw new CommandError(NOT_INTEGER);
+  const hash = getHashForWrite(client, key);
+  const current = hash?.get(field);
+  let value = 0n;
+  if (current !== undefined) {
+    const parsed = parseInt64(current);
+    if (parsed === undefined) throw new CommandError(HASH_VALUE_NOT_INTEGER);
+    value = parsed;
+  }
+  const result = value + increment;
+  if (!fitsInt64(result)) throw new CommandError(OVERFLOW);
+  storeField(hash ?? createHash(client, key), field, String(result));
+  client.changed(key, "hincrby", "h");
+  client.reply.integer(result);
+}
+
+const LONG_DOUBLE_ZERO: LongDouble = parseLongDouble("0")!;
+
+function hincrbyfloat(client: Client, args: string[]): void {
+  const [, key, field, incrementText] = args as [string, string, string, string];
+  const increment = parseLongDouble(incrementText);
+  if (increment === undefined) throw new CommandError(NOT_FLOAT);
+  if (!isFiniteLongDouble(increment)) throw new CommandError(INCREMENT_NOT_FINITE);
+  const hash = getHashForWrite(client, key);
+  const current = hash?.get(field);
+  let value = LONG_DOUBLE_ZERO;
+  if (current !== undefined) {
+    const parsed = parseLongDouble(current);
+    if (parsed === undefined) throw new CommandError(HASH_VALUE_NOT_FLOAT);
+    value = parsed;
+  }
+  const sum = addLongDoubles(value, increment);
+  if (!isFiniteLongDouble(sum)) throw new CommandError(RESULT_NOT_FINITE);
+  const result = formatLongDouble(sum);
+  storeField(hash ?? createHash(client, key), field, result);
+  client.propagateAs(["HSET", key, field, result]);
+  client.changed(key, "hincrbyfloat", "h");
+  client.reply.bulk(result);
+}
+
+/**
+ * HRANDFIELD key [count [WITHVALUES]]. Without a count: one field or null.
+ * A positive count returns distinct fields (the whole hash, in order, when
+ * it has no more than that); a negative one returns that many independent
+ * picks. With WITHVALUES, RESP2 flattens field/value pairs while RESP3
+ * nests each pair in an array of two, as Redis 7.0 does.
+ */
+function hrandfield(client: Client, args: string[]): void {
+  const reply = client.reply;
+  if (args.length === 2) {
+    const hash = getHash(client, args[1]!);
+    if (hash === undefined) {
+      reply.nullBulk();
+      return;
+    }
+    reply.bulk(fieldAt(hash, Math.floor(Math.random() * hash.size)));
+    return;
+  }
+  const exactCount = parseInt64(args[2]!);
+  if (exactCount === undefined) throw new CommandError(NOT_INTEGER);
+  if (exactCount === LONG_MIN) throw new CommandError(COUNT_OUT_OF_RANGE);
+  if (args.length > 4 || (args.length === 4 && args[3]!.toUpperCase() !== "WITHVALUES")) {
+    throw new CommandError(SYNTAX_ERROR);
+  }
+  const withValues = args.length === 4;
+  if (
+    withValues && (exactCount < WITHVALUES_MIN_COUNT || exactCount > WITHVALUES_MAX_COUNT)
+  ) {
+    throw new CommandError(VALUE_OUT_OF_RANGE);
+  }
+  const count = Number(exactCount);
+  const hash = getHash(client, args[1]!);
+  if (hash === undefined || count === 0) {
+    reply.arrayHeader(0);
+    return;
+  }
+  const picks = Math.abs(count);
+  if (count < 0 || count === 1) {
+    if (picks > MAX_REPEATED_PICKS) throw new CommandError(VALUE_OUT_OF_RANGE);
+    const fields = Array.from(hash.keys());
+    const chosen: string[] = [];
+    for (let i = 0; i < picks; i++) {
+      chosen.push(fields[Math.floor(Math.random() * fields.length)]!);
+    }
+    replyFields(client, hash, chosen, withValues);
+    return;
+  }
+  replyFields(client, hash, sampleInOrder(hash, count), withValues);
+}
+
+/** The field at position `index` of the hash's iteration order. */
+function fieldAt(hash: HashValue, index: number): string {
+  for (const field of hash.keys()) if (index-- === 0) return field;
+  throw new RangeError(`No field at ${index} in a hash of ${hash.size}`);
+}
+
+/**
+ * Up to `count` distinct fields chosen uniformly, in the hash's order
+ * (selection sampling: each field is taken with probability
+ * still-needed / still-left).
+ */
+function sampleInOrder(hash: HashValue, count: number): string[] {
+  if (count >= hash.size) return Array.from(hash.keys());
+  const chosen: string[] = [];
+  let left = hash.size;
+  for (const field of hash.keys()) {
+    if (Math.random() * left < count - chosen.length) chosen.push(field);
+    left--;
+    if (chosen.length === count) break;
+  }
+  return chosen;
+}
+
+function replyFields(
+  client: Client,
+  hash: HashValue,
+  fields: readonly string[],
+  withValues: boolean,
+): void {
+  const reply = client.reply;
+  const nested = withValues && client.protocol === 3;
+  reply.arrayHeader(withValues && !nested ? fields.length * 2 : fields.length);
+  for (const field of fields) {
+    if (nested) reply.arrayHeader(2);
+    reply.bulk(field);
+    if (withValues) reply.bulk(hash.get(field)!);
+  }
+}
+
 export const hashCommands = [
   command({
     name: "hset",
@@ -69,8 +320,21 @@ export const hashCommands = [
     group: "hash",
     summary: "Set the string value of a hash field",
     since: "2.0.0",
+    complexity:
+      "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
     firstKey: 1,
     handler: (client, args) => setFields(client, args, (added) => client.reply.integer(added)),
+  }),
+  command({
+    name: "hsetnx",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    group: "hash",
+    summary: "Set the value of a hash field, only if the field does not exist",
+    since: "2.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: hsetnx,
   }),
   command({
     name: "hmset",
@@ -79,6 +343,7 @@ export const hashCommands = [
     group: "hash",
     summary: "Set multiple hash fields to multiple values",
     since: "2.0.0",
+    complexity: "O(N) where N is the number of fields being set.",
     firstKey: 1,
     handler: (client, args) => setFields(client, args, () => client.reply.ok()),
   }),
@@ -89,8 +354,20 @@ export const hashCommands = [
     group: "hash",
     summary: "Get the value of a hash field",
     since: "2.0.0",
+    complexity: "O(1)",
     firstKey: 1,
     handler: hget,
+  }),
+  command({
+    name: "hmget",
+    arity: -3,
+    flags: ["readonly", "fast"],
+    group: "hash",
+    summary: "Get the values of all the given hash fields",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of fields being requested.",
+    firstKey: 1,
+    handler: hmget,
   }),
   command({
     name: "hgetall",
@@ -99,8 +376,31 @@ export const hashCommands = [
     group: "hash",
     summary: "Get all the fields and values in a hash",
     since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
     firstKey: 1,
-    handler: hgetall,
+    handler: (client, args) => getAll(client, args[1]!, true, true),
+  }),
+  command({
+    name: "hkeys",
+    arity: 2,
+    flags: ["readonly"],
+    group: "hash",
+    summary: "Get all the fields in a hash",
+    since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
+    firstKey: 1,
+    handler: (client, args) => getAll(client, args[1]!, true, false),
+  }),
+  command({
+    name: "hvals",
+    arity: 2,
+    flags: ["readonly"],
+    group: "hash",
+    summary: "Get all the values in a hash",
+    since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
+    firstKey: 1,
+    handler: (client, args) => getAll(client, args[1]!, false, true),
   }),
   command({
     name: "hdel",
@@ -109,7 +409,90 @@ export const hashCommands = [
     group: "hash",
     summary: "Delete one or more hash fields",
     since: "2.0.0",
+    complexity: "O(N) where N is the number of fields to be removed.",
     firstKey: 1,
     handler: hdel,
+  }),
+  command({
+    name: "hexists",
+    arity: 3,
+    flags: ["readonly", "fast"],
+    group: "hash",
+    summary: "Determine if a hash field exists",
+    since: "2.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: (client, args) => {
+      client.reply.integer(getHash(client, args[1]!)?.has(args[2]!) ? 1 : 0);
+    },
+  }),
+  command({
+    name: "hlen",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    group: "hash",
+    summary: "Get the number of fields in a hash",
+    since: "2.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: (client, args) => client.reply.integer(getHash(client, args[1]!)?.size ?? 0),
+  }),
+  command({
+    name: "hstrlen",
+    arity: 3,
+    flags: ["readonly", "fast"],
+    group: "hash",
+    summary: "Get the length of the value of a hash field",
+    since: "3.2.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: (client, args) => {
+      client.reply.integer(getHash(client, args[1]!)?.get(args[2]!)?.length ?? 0);
+    },
+  }),
+  command({
+    name: "hincrby",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    group: "hash",
+    summary: "Increment the integer value of a hash field by the given number",
+    since: "2.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: hincrby,
+  }),
+  command({
+    name: "hincrbyfloat",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    group: "hash",
+    summary: "Increment the float value of a hash field by the given amount",
+    since: "2.6.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: hincrbyfloat,
+  }),
+  command({
+    name: "hrandfield",
+    arity: -2,
+    flags: ["readonly"],
+    group: "hash",
+    summary: "Get one or multiple random fields from a hash",
+    since: "6.2.0",
+    complexity: "O(N) where N is the number of fields returned",
+    firstKey: 1,
+    handler: hrandfield,
+  }),
+  command({
+    name: "hscan",
+    arity: -3,
+    flags: ["readonly"],
+    group: "hash",
+    summary: "Incrementally iterate hash fields and associated values",
+    since: "2.8.0",
+    complexity:
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+    firstKey: 1,
+    handler: (client, args) => scanCollection(client, args, getHash),
   }),
 ];

@@ -1,13 +1,83 @@
 /**
- * Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS.
+ * Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY,
+ * TOUCH, RENAME, RENAMENX, COPY, MOVE and OBJECT.
+ *
+ * These work on keys whatever their type, so they see values only as
+ * `RedisValue`s. Three things need more than that:
+ *
+ * - COPY must not let the copy share structure with the original (a later
+ *   HSET on one must not show in the other), so it rebuilds each collection;
+ *   strings are immutable JS strings and are shared safely.
+ * - COPY and MOVE change a database other than the client's, so they report
+ *   the change on that database through `server.keyChanged` (WATCH, the
+ *   notifications `move_to`/`copy_to` and the AOF all key on it).
+ * - OBJECT ENCODING answers what Redis 7.0 would, derived from the value:
+ *   strings are "int" when they read as a 64-bit integer (of at most 20
+ *   bytes), else "embstr" up to 44 bytes and "raw" beyond; hashes ask
+ *   hashes.ts, which remembers conversions to "hashtable"; lists are always
+ *   "quicklist" in 7.0; sets are "intset" while they hold at most 512
+ *   integers, else "hashtable"; sorted sets know their own encoding. What
+ *   the value alone cannot tell is how a string was built (Redis makes the
+ *   result of APPEND or SETRANGE "raw" and of INCRBYFLOAT "embstr") or that
+ *   a set which once outgrew the intset limits shrank back under them; there
+ *   the answer is the one for a value freshly written by SET or SADD.
+ *
+ * The server does not track access times: OBJECT IDLETIME answers 0, as
+ * Redis does for a key just read. The LRU/LFU clocks only matter for
+ * eviction, which this server does not do (maxmemory-policy is always
+ * noeviction, so OBJECT FREQ answers Redis's error for that policy).
  *
  * @module
  */
 
 import type { Client } from "../server/client.ts";
+import { Deque } from "../store/deque.ts";
 import { globMatch } from "../store/glob.ts";
-import { typeOf } from "../store/values.ts";
+import type { Database } from "../store/keyspace.ts";
+import { SortedSet } from "../store/sorted_set.ts";
+import { type RedisValue, type SetValue, typeOf } from "../store/values.ts";
+import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
+import { lookupRead } from "./access.ts";
+import { CommandError, DB_INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX_ERROR } from "./errors.ts";
+import { copyHash, hashEncoding } from "./hashes.ts";
+import { scanKeyspace } from "./scan.ts";
 import { command } from "./table.ts";
+
+/** Redis reads database indexes as C ints: a valid long outside that range gets this. */
+const DB_INDEX_NOT_INT = "ERR value is out of range, value must between -2147483648 and 2147483647";
+const SAME_OBJECT = "ERR source and destination objects are the same";
+const LFU_NOT_SELECTED =
+  "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/** Redis stores strings of up to 44 bytes in one allocation with their header. */
+const EMBSTR_MAX_LENGTH = 44;
+/** Longest string Redis tries to store as an integer. */
+const INT_MAX_LENGTH = 20;
+/** Integers 0..9999 are one shared object in Redis, with this reference count. */
+const SHARED_INTEGERS = 10000;
+const SHARED_REFCOUNT = 2147483647;
+/** Redis's default `set-max-intset-entries`. */
+const INTSET_MAX_ENTRIES = 512;
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+const OBJECT_HELP = [
+  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+  "HELP",
+  "    Prints this help.",
+];
 
 function del(client: Client, args: string[]): void {
   let deleted = 0;
@@ -23,9 +93,10 @@ function del(client: Client, args: string[]): void {
   client.reply.integer(deleted);
 }
 
-function exists(client: Client, args: string[]): void {
+/** EXISTS and TOUCH: how many of the keys exist, repeats counted. */
+function countExisting(client: Client, args: string[]): void {
   let count = 0;
-  for (let i = 1; i < args.length; i++) if (client.db.has(args[i]!)) count++;
+  for (let i = 1; i < args.length; i++) if (lookupRead(client, args[i]!) !== undefined) count++;
   client.reply.integer(count);
 }
 
@@ -39,6 +110,189 @@ function keys(client: Client, args: string[]): void {
   client.reply.bulkArray(matching);
 }
 
+/**
+ * A key chosen uniformly among the live ones, or null. Maps have no random
+ * access, so this walks to a random position (O(N), where Redis is O(1));
+ * a chosen key found expired is removed and another one is drawn.
+ */
+function randomKey(client: Client): void {
+  const db = client.db;
+  while (db.size > 0) {
+    let position = Math.floor(Math.random() * db.size);
+    for (const key of db.entries.keys()) {
+      if (position-- > 0) continue;
+      if (db.has(key)) {
+        client.reply.bulk(key);
+        return;
+      }
+      break;
+    }
+  }
+  client.reply.nullBulk();
+}
+
+/**
+ * RENAME and RENAMENX. The value moves with its deadline; an existing
+ * destination is overwritten (RENAME) or left alone (RENAMENX answers 0).
+ * Renaming a key onto itself changes nothing.
+ */
+function rename(client: Client, args: string[], onlyIfAbsent: boolean): void {
+  const source = args[1]!;
+  const destination = args[2]!;
+  const db = client.db;
+  const value = db.lookup(source);
+  if (value === undefined) throw new CommandError(NO_SUCH_KEY);
+  const reply = (renamed: boolean) => {
+    if (onlyIfAbsent) client.reply.integer(renamed ? 1 : 0);
+    else client.reply.ok();
+  };
+  if (source === destination) {
+    reply(false);
+    return;
+  }
+  if (db.has(destination)) {
+    if (onlyIfAbsent) {
+      reply(false);
+      return;
+    }
+    db.delete(destination);
+  }
+  const deadline = db.expireAt(source);
+  db.delete(source);
+  db.set(destination, value);
+  if (deadline !== undefined) db.setExpireAt(destination, deadline);
+  client.changed(source, "rename_from", "g");
+  client.changed(destination, "rename_to", "g");
+  reply(true);
+}
+
+/** The database a DB argument names (COPY, MOVE), with Redis's errors. */
+function databaseArgument(client: Client, text: string): Database {
+  const index = requireInteger(text);
+  if (index < INT_MIN || index > INT_MAX) throw new CommandError(DB_INDEX_NOT_INT);
+  const db = client.server.keyspace.databases[index];
+  if (db === undefined) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  return db;
+}
+
+/** A copy of `value` sharing no mutable structure with it. */
+function copyValue(value: RedisValue): RedisValue {
+  if (typeof value === "string") return value;
+  if (value instanceof Map) return copyHash(value);
+  if (value instanceof Set) return new Set(value);
+  if (value instanceof Deque) return new Deque(value);
+  const copy = new SortedSet();
+  for (const [member, score] of value.range(0, value.size - 1)) copy.add(member, score);
+  return copy;
+}
+
+/** COPY source destination [DB index] [REPLACE]: the copy keeps the deadline. */
+function copy(client: Client, args: string[]): void {
+  const source = args[1]!;
+  const destination = args[2]!;
+  let target = client.db;
+  let replace = false;
+  const options = new ArgumentCursor(args, 3);
+  while (options.hasMore()) {
+    const option = options.nextKeyword();
+    if (option === "REPLACE") replace = true;
+    else if (option === "DB" && options.remaining >= 1) {
+      target = databaseArgument(client, options.next());
+    } else throw new CommandError(SYNTAX_ERROR);
+  }
+  if (target === client.db && source === destination) throw new CommandError(SAME_OBJECT);
+  const value = lookupRead(client, source);
+  if (value === undefined) {
+    client.reply.integer(0);
+    return;
+  }
+  const deadline = client.db.expireAt(source);
+  if (target.has(destination)) {
+    if (!replace) {
+      client.reply.integer(0);
+      return;
+    }
+    target.delete(destination);
+  }
+  target.set(destination, copyValue(value));
+  if (deadline !== undefined) target.setExpireAt(destination, deadline);
+  client.server.keyChanged(target, destination, "copy_to", "g");
+  client.reply.integer(1);
+}
+
+/** MOVE key db: answers 0 when the key is missing or already exists there. */
+function move(client: Client, args: string[]): void {
+  const key = args[1]!;
+  const source = client.db;
+  const target = databaseArgument(client, args[2]!);
+  if (target === source) throw new CommandError(SAME_OBJECT);
+  const value = source.lookup(key);
+  if (value === undefined || target.has(key)) {
+    client.reply.integer(0);
+    return;
+  }
+  const deadline = source.expireAt(key);
+  source.delete(key);
+  target.set(key, value);
+  if (deadline !== undefined) target.setExpireAt(key, deadline);
+  const server = client.server;
+  server.keyChanged(source, key, "move_from", "g");
+  server.keyChanged(target, key, "move_to", "g");
+  client.reply.integer(1);
+}
+
+/** What OBJECT ENCODING answers for `value` (see the module comment). */
+function encodingOf(value: RedisValue): string {
+  if (typeof value === "string") {
+    if (value.length <= INT_MAX_LENGTH && parseInteger(value) !== undefined) return "int";
+    return value.length <= EMBSTR_MAX_LENGTH ? "embstr" : "raw";
+  }
+  if (value instanceof Map) return hashEncoding(value);
+  if (value instanceof Deque) return "quicklist";
+  if (value instanceof Set) return isIntset(value) ? "intset" : "hashtable";
+  return value.encoding;
+}
+
+function isIntset(set: SetValue): boolean {
+  if (set.size > INTSET_MAX_ENTRIES) return false;
+  for (const member of set) if (parseInteger(member) === undefined) return false;
+  return true;
+}
+
+/** Small integers are shared objects in Redis, with a reference count that never moves. */
+function refcountOf(value: RedisValue): number {
+  if (typeof value !== "string" || value.length > INT_MAX_LENGTH) return 1;
+  const integer = parseInteger(value);
+  return integer !== undefined && integer >= 0 && integer < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+}
+
+/**
+ * An OBJECT subcommand that inspects the value at `args[2]`: a null reply
+ * for a missing key, else what `inspect` answers.
+ */
+function objectSubcommand(
+  name: string,
+  summary: string,
+  since: string,
+  inspect: (client: Client, value: RedisValue) => void,
+) {
+  return {
+    name: `object|${name}`,
+    arity: 3,
+    flags: ["readonly"] as const,
+    group: "generic" as const,
+    summary,
+    since,
+    complexity: "O(1)",
+    firstKey: 2,
+    handler: (client: Client, args: string[]) => {
+      const value = lookupRead(client, args[2]!);
+      if (value === undefined) client.reply.nullBulk();
+      else inspect(client, value);
+    },
+  };
+}
+
 export const keyCommands = [
   command({
     name: "del",
@@ -47,7 +301,8 @@ export const keyCommands = [
     group: "generic",
     summary: "Delete a key",
     since: "1.0.0",
-    complexity: "O(N) where N is the number of keys that will be removed.",
+    complexity:
+      "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
     firstKey: 1,
     lastKey: -1,
     handler: del,
@@ -60,6 +315,8 @@ export const keyCommands = [
     summary:
       "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
     since: "4.0.0",
+    complexity:
+      "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
     firstKey: 1,
     lastKey: -1,
     handler: del,
@@ -71,9 +328,23 @@ export const keyCommands = [
     group: "generic",
     summary: "Determine if a key exists",
     since: "1.0.0",
+    complexity: "O(N) where N is the number of keys to check.",
     firstKey: 1,
     lastKey: -1,
-    handler: exists,
+    handler: countExisting,
+  }),
+  command({
+    name: "touch",
+    arity: -2,
+    flags: ["readonly", "fast"],
+    group: "generic",
+    summary:
+      "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+    since: "3.2.1",
+    complexity: "O(N) where N is the number of keys that will be touched.",
+    firstKey: 1,
+    lastKey: -1,
+    handler: countExisting,
   }),
   command({
     name: "type",
@@ -82,9 +353,10 @@ export const keyCommands = [
     group: "generic",
     summary: "Determine the type stored at key",
     since: "1.0.0",
+    complexity: "O(1)",
     firstKey: 1,
     handler: (client, args) => {
-      const value = client.db.lookup(args[1]!);
+      const value = lookupRead(client, args[1]!);
       client.reply.simple(value === undefined ? "none" : typeOf(value));
     },
   }),
@@ -95,7 +367,127 @@ export const keyCommands = [
     group: "generic",
     summary: "Find all keys matching the given pattern",
     since: "1.0.0",
-    complexity: "O(N) with N being the number of keys in the database",
+    complexity:
+      "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
     handler: keys,
+  }),
+  command({
+    name: "scan",
+    arity: -2,
+    flags: ["readonly"],
+    group: "generic",
+    summary: "Incrementally iterate the keys space",
+    since: "2.8.0",
+    complexity:
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    handler: scanKeyspace,
+  }),
+  command({
+    name: "randomkey",
+    arity: 1,
+    flags: ["readonly"],
+    group: "generic",
+    summary: "Return a random key from the keyspace",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: randomKey,
+  }),
+  command({
+    name: "rename",
+    arity: 3,
+    flags: ["write"],
+    group: "generic",
+    summary: "Rename a key",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    lastKey: 2,
+    handler: (client, args) => rename(client, args, false),
+  }),
+  command({
+    name: "renamenx",
+    arity: 3,
+    flags: ["write", "fast"],
+    group: "generic",
+    summary: "Rename a key, only if the new key does not exist",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    lastKey: 2,
+    handler: (client, args) => rename(client, args, true),
+  }),
+  command({
+    name: "copy",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    group: "generic",
+    summary: "Copy a key",
+    since: "6.2.0",
+    complexity:
+      "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+    firstKey: 1,
+    lastKey: 2,
+    handler: copy,
+  }),
+  command({
+    name: "move",
+    arity: 3,
+    flags: ["write", "fast"],
+    group: "generic",
+    summary: "Move a key to another database",
+    since: "1.0.0",
+    complexity: "O(1)",
+    firstKey: 1,
+    handler: move,
+  }),
+  command({
+    name: "object",
+    arity: -2,
+    flags: [],
+    group: "generic",
+    summary: "A container for object introspection commands",
+    since: "2.2.3",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      objectSubcommand(
+        "encoding",
+        "Inspect the internal encoding of a Redis object",
+        "2.2.3",
+        (client, value) => client.reply.bulk(encodingOf(value)),
+      ),
+      objectSubcommand(
+        "freq",
+        "Get the logarithmic access frequency counter of a Redis object",
+        "4.0.0",
+        () => {
+          throw new CommandError(LFU_NOT_SELECTED);
+        },
+      ),
+      objectSubcommand(
+        "idletime",
+        "Get the time since a Redis object was last accessed",
+        "2.2.3",
+        (client) => client.reply.integer(0),
+      ),
+      objectSubcommand(
+        "refcount",
+        "Get the number of references to the value of the key",
+        "2.2.3",
+        (client, value) => client.reply.integer(refcountOf(value)),
+      ),
+      {
+        name: "object|help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        group: "generic",
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        complexity: "O(1)",
+        handler: (client) => {
+          client.reply.arrayHeader(OBJECT_HELP.length);
+          for (const line of OBJECT_HELP) client.reply.simple(line);
+        },
+      },
+    ],
   }),
 ];

@@ -52,8 +52,8 @@
  * member) and checks that each member still exists when it comes to it.
  *
  * Small collections answer in one call with cursor 0, ignoring COUNT, as
- * Redis does for its compact encodings (listpack hashes and sorted sets of
- * at most 128 entries of at most 64 bytes, intsets of at most 512 integers),
+ * Redis does for its compact encodings (listpack hashes and sorted sets, as
+ * their families track them, and intsets of at most 512 integers),
  * so replies for them match Redis's byte for byte when the orders agree.
  *
  * Commands use it as `scanKeyspace(client, args)` (SCAN) and
@@ -71,16 +71,13 @@ import type { SortedSet } from "../store/sorted_set.ts";
 import { type HashValue, type SetValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
+import { hashEncoding } from "./hashes.ts";
 
 /** The reply to a cursor that is not an unsigned 64-bit decimal. */
 export const INVALID_CURSOR = "ERR invalid cursor";
 
 /** Elements a call visits when COUNT is not given. */
 const DEFAULT_COUNT = 10;
-/** Redis's `hash-max-listpack-entries` and `zset-max-listpack-entries`. */
-const LISTPACK_MAX_ENTRIES = 128;
-/** Redis's `hash-max-listpack-value`: longest field or value of a listpack hash. */
-const LISTPACK_MAX_VALUE = 64;
 /** Redis's `set-max-intset-entries`. */
 const INTSET_MAX_ENTRIES = 512;
 /** Parked walks kept per server; the least recently used go first. */
@@ -222,7 +219,7 @@ export function scanCollection(client: Client, args: string[], lookup: Collectio
       const value = collection.get(field);
       if (value !== undefined && matches(field)) found.push(field, value);
     };
-    next = isListpackHash(collection)
+    next = hashEncoding(collection) === "listpack"
       ? walkAll(collection.keys(), visit)
       : walk(client, collection, () => collection.keys(), cursor, count, visit);
   } else {
@@ -255,15 +252,6 @@ function scoreText(score: number, compact: boolean): string {
 function isIntsetSized(set: SetValue): boolean {
   if (set.size > INTSET_MAX_ENTRIES) return false;
   for (const member of set) if (parseInteger(member) === undefined) return false;
-  return true;
-}
-
-/** Whether Redis would keep this hash as a listpack (answered in one call). */
-function isListpackHash(hash: HashValue): boolean {
-  if (hash.size > LISTPACK_MAX_ENTRIES) return false;
-  for (const [field, value] of hash) {
-    if (field.length > LISTPACK_MAX_VALUE || value.length > LISTPACK_MAX_VALUE) return false;
-  }
   return true;
 }
 
