@@ -65,7 +65,6 @@ export function dispatch(client: Client, args: string[]): void {
     client.reply.error((error as CommandError).message);
     return;
   }
-  client.lastInteractionAt = Date.now();
   client.lastCommandName = cmd.name;
 
   if (cmd.isWrite && server.writeError !== undefined) {

@@ -146,7 +146,9 @@ function writeCommandInfo(client: Client, cmd: Command): void {
   reply.arrayHeader(10);
   reply.bulk(cmd.name);
   reply.integer(cmd.arity);
-  const flags = cmd.keys ? [...cmd.flags, "movablekeys"] : cmd.flags;
+  const flags = cmd.keys && !cmd.flags.includes("movablekeys")
+    ? [...cmd.flags, "movablekeys"]
+    : cmd.flags;
   reply.setHeader(flags.length);
   for (const flag of flags) reply.simple(flag);
   const first = cmd.firstKey ?? 0;

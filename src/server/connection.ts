@@ -27,12 +27,14 @@ export class Connection {
 
   /** Bytes arrived from the socket. */
   received(chunk: Uint8Array): void {
+    this.server.stats.netInputBytes += chunk.byteLength;
     this.parser.append(chunk);
     this.process();
   }
 
   /** Bytes were read straight into `parser.writableRegion`. */
   committed(count: number): void {
+    this.server.stats.netInputBytes += count;
     this.parser.commit(count);
     this.process();
   }
@@ -41,7 +43,8 @@ export class Connection {
   process(): void {
     const client = this.client;
     const parser = this.parser;
-    this.server.stats.netInputBytes += parser.buffered;
+    // Once per read rather than per command: idle time has second resolution.
+    client.lastInteractionAt = Date.now();
     while (client.blocked === undefined && !client.closeAfterReply && !client.closed) {
       let request;
       try {

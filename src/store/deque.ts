@@ -76,10 +76,18 @@ export class Deque<T> {
     return out;
   }
 
-  /** Inserts `value` before position `index` (0..length). */
+  /**
+   * Inserts `value` before position `index` (0..length), moving the
+   * elements on the shorter side, so inserting near either end is cheap.
+   */
   insert(index: number, value: T): void {
-    this.pushBack(value);
-    for (let i = this.#size - 1; i > index; i--) this.set(i, this.at(i - 1) as T);
+    if (index < this.#size / 2) {
+      this.pushFront(value);
+      for (let i = 0; i < index; i++) this.set(i, this.at(i + 1) as T);
+    } else {
+      this.pushBack(value);
+      for (let i = this.#size - 1; i > index; i--) this.set(i, this.at(i - 1) as T);
+    }
     this.set(index, value);
   }
 
