@@ -13,6 +13,11 @@
 
 import { parseArgs } from "node:util";
 import { isAbsolute, join } from "node:path";
+import {
+  formatNotifyFlags,
+  INVALID_NOTIFY_FLAGS,
+  parseNotifyFlags,
+} from "./server/notifications.ts";
 
 export const VERSION = "7.0.15";
 export const CLONE_VERSION = "0.1.0";
@@ -156,7 +161,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { action: "serve", config };
 }
 
-/** A parameter CONFIG GET/SET can see. `set` returns a problem, or undefined. */
+/**
+ * A parameter CONFIG GET/SET can see. `set` returns a problem in Redis's
+ * words (CONFIG SET quotes it after "- "), or undefined.
+ */
 export interface ConfigParameter {
   name: string;
   get(config: Config): string;
@@ -189,9 +197,8 @@ export function parseMemory(value: string): number | undefined {
 function integerIn(min: number, max: number, apply: (config: Config, n: number) => void) {
   return (config: Config, value: string) => {
     const n = Number(value);
-    if (!/^-?\d+$/.test(value) || n < min || n > max) {
-      return `must be an integer from ${min} to ${max}`;
-    }
+    if (!/^-?\d+$/.test(value)) return "argument couldn't be parsed into an integer";
+    if (n < min || n > max) return `argument must be between ${min} and ${max} inclusive`;
     apply(config, n);
     return undefined;
   };
@@ -200,7 +207,9 @@ function integerIn(min: number, max: number, apply: (config: Config, n: number) 
 function choice<T extends string>(choices: readonly T[], apply: (config: Config, v: T) => void) {
   return (config: Config, value: string) => {
     const lower = value.toLowerCase() as T;
-    if (!choices.includes(lower)) return `must be one of ${choices.join(", ")}`;
+    if (!choices.includes(lower)) {
+      return `argument(s) must be one of the following: ${choices.join(", ")}`;
+    }
     apply(config, lower);
     return undefined;
   };
@@ -209,7 +218,7 @@ function choice<T extends string>(choices: readonly T[], apply: (config: Config,
 function boolean(apply: (config: Config, value: boolean) => void) {
   return (config: Config, value: string) => {
     const parsed = yesNo(value);
-    if (parsed === undefined) return "must be yes or no";
+    if (parsed === undefined) return "argument must be 'yes' or 'no'";
     apply(config, parsed);
     return undefined;
   };
@@ -256,7 +265,7 @@ const PARAMETER_LIST: ConfigParameter[] = [
     get: (c) => String(c.autoAofRewriteMinSize),
     set: (c, v) => {
       const bytes = parseMemory(v);
-      if (bytes === undefined) return "must be a size such as 64mb";
+      if (bytes === undefined) return "argument must be a memory value";
       c.autoAofRewriteMinSize = bytes;
       return undefined;
     },
@@ -279,7 +288,12 @@ const PARAMETER_LIST: ConfigParameter[] = [
   {
     name: "notify-keyspace-events",
     get: (c) => c.notifyKeyspaceEvents,
-    set: (c, v) => void (c.notifyKeyspaceEvents = v),
+    set: (c, v) => {
+      const flags = parseNotifyFlags(v);
+      if (flags === undefined) return INVALID_NOTIFY_FLAGS;
+      c.notifyKeyspaceEvents = formatNotifyFlags(flags);
+      return undefined;
+    },
     mutable: true,
   },
   {

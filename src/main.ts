@@ -19,6 +19,8 @@ import {
   USAGE,
   VERSION,
 } from "./config.ts";
+import { installPubSub } from "./commands/pubsub.ts";
+import { installTransactions } from "./commands/transactions.ts";
 import { startPersistence, stopPersistence } from "./persistence/lifecycle.ts";
 import { AofLoadError } from "./persistence/loader.ts";
 import { listen, type Listener, ListenError } from "./server/listener.ts";
@@ -45,6 +47,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       server.keyChanged(db, key, "expired", "x");
     },
   };
+  installPubSub(server);
+  installTransactions(server);
   await startPersistence(server);
   const listener = await listen(server, config.transport, config.bind, config.port);
   server.port = listener.port;

@@ -15,6 +15,7 @@
 import type { Client } from "../server/client.ts";
 import { CommandError, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
 import { commandTable } from "./registry.ts";
+import { abortExec } from "./transactions.ts";
 import { arityMatches, type Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */
@@ -61,8 +62,11 @@ export function dispatch(client: Client, args: string[]): void {
   try {
     cmd = resolveCommand(args);
   } catch (error) {
+    const message = (error as CommandError).message;
     if (client.transaction !== undefined) client.transactionFailed = true;
-    client.reply.error((error as CommandError).message);
+    // A malformed EXEC discards the transaction, as Redis's rejectCommand does.
+    if (lookupCommand(args[0]!)?.name === "exec") abortExec(client, message);
+    else client.reply.error(message);
     return;
   }
   client.lastCommandName = cmd.name;

@@ -1,9 +1,541 @@
 /**
- * Pub/Sub commands (being written).
+ * Pub/Sub commands: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE,
+ * SSUBSCRIBE, SUNSUBSCRIBE, PUBLISH, SPUBLISH and PUBSUB.
+ *
+ * Channels, patterns and shard channels are three kinds of the same thing:
+ * a name a client subscribes to, kept twice, in the client's own set (for
+ * its counts and UNSUBSCRIBE without arguments) and in a server-wide map
+ * from name to subscribers (for PUBLISH). One pair of handlers serves all
+ * three kinds through a small `SubscriptionKind` table that says where each
+ * is kept and what its replies are called. The server-wide maps live in a
+ * `PubSubState` per server, created by `installPubSub` (or on first use).
+ *
+ * Publishing writes the message into each subscriber's reply buffer and
+ * marks it pending, so it leaves with the publisher's batch flush. A
+ * message is encoded once per protocol, however many subscribers get it:
+ * RESP2 subscribers get an array, RESP3 ones a push frame. Publishers never
+ * wait for subscribers: one that stops reading is disconnected once its
+ * pending output passes Redis's default `client-output-buffer-limit pubsub
+ * 32mb 8mb 60` (at once over 32 MB, after 60 s over 8 MB).
+ *
+ * Keyspace notifications (server/notifications.ts) publish through the same
+ * function; this module installs them with the rest of Pub/Sub.
  *
  * @module
  */
 
-import type { Command } from "./table.ts";
+import { type ProtocolVersion, ReplyWriter } from "../protocol/reply_writer.ts";
+import type { Client } from "../server/client.ts";
+import { installKeyspaceNotifications } from "../server/notifications.ts";
+import type { Server } from "../server/server.ts";
+import { globMatch } from "../store/glob.ts";
+import { describeClient } from "./connection.ts";
+import { CommandError } from "./errors.ts";
+import { command, type CommandDeclaration, type CommandFlag } from "./table.ts";
 
-export const pubsubCommands: Command[] = [];
+/** `client-output-buffer-limit pubsub 32mb 8mb 60`, Redis's default. */
+const OUTPUT_HARD_LIMIT_BYTES = 32 * 1024 * 1024;
+const OUTPUT_SOFT_LIMIT_BYTES = 8 * 1024 * 1024;
+const OUTPUT_SOFT_LIMIT_MS = 60_000;
+
+/** Redis prints at most this many bytes of a subcommand name in errors. */
+const NAME_LIMIT = 128;
+
+/** Redis's addReplySubcommandSyntaxError, for PUBSUB subcommands with extra arguments. */
+function subcommandSyntaxError(subcommand: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${
+    subcommand.slice(0, NAME_LIMIT)
+  }'. Try PUBSUB HELP.`;
+}
+
+/** The server-wide side of Pub/Sub: who is subscribed to what. */
+class PubSubState {
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
+  /** When each subscriber went over the soft output limit; absent while under it. */
+  readonly overSoftLimitSince = new Map<Client, number>();
+}
+
+const states = new WeakMap<Server, PubSubState>();
+
+/**
+ * Sets up Pub/Sub for `server`: subscriptions end when a client disconnects
+ * or sends RESET, and keyspace notifications (server/notifications.ts) are
+ * published. Idempotent; the commands call it too, so a server that was not
+ * set up explicitly still behaves.
+ *
+ * @example
+ * ```ts
+ * const server = new Server(config, log);
+ * installPubSub(server);
+ * ```
+ */
+export function installPubSub(server: Server): void {
+  pubsubState(server);
+}
+
+function pubsubState(server: Server): PubSubState {
+  let state = states.get(server);
+  if (state === undefined) {
+    const created = new PubSubState();
+    states.set(server, created);
+    const forget = (client: Client) => unsubscribeAll(created, client);
+    server.clientClosedListeners.push(forget);
+    server.clientResetListeners.push(forget);
+    installKeyspaceNotifications(server, publish);
+    state = created;
+  }
+  return state;
+}
+
+/** What differs between channels, patterns and shard channels. */
+interface SubscriptionKind {
+  /** First element of the reply to a subscription (`subscribe`, `psubscribe`, ...). */
+  readonly subscribed: string;
+  /** First element of the reply to an unsubscription. */
+  readonly unsubscribed: string;
+  /** The server-wide map of this kind: name → subscribers. */
+  registry(state: PubSubState): Map<string, Set<Client>>;
+  /** The client's own subscriptions of this kind. */
+  of(client: Client): Set<string>;
+  /** The count Redis puts in each (un)subscription reply of this kind. */
+  count(client: Client): number;
+}
+
+/** Channels and patterns report their combined count; shard channels their own. */
+const channelAndPatternCount = (client: Client) => client.channels.size + client.patterns.size;
+
+const CHANNELS: SubscriptionKind = {
+  subscribed: "subscribe",
+  unsubscribed: "unsubscribe",
+  registry: (state) => state.channels,
+  of: (client) => client.channels,
+  count: channelAndPatternCount,
+};
+
+const PATTERNS: SubscriptionKind = {
+  subscribed: "psubscribe",
+  unsubscribed: "punsubscribe",
+  registry: (state) => state.patterns,
+  of: (client) => client.patterns,
+  count: channelAndPatternCount,
+};
+
+const SHARD_CHANNELS: SubscriptionKind = {
+  subscribed: "ssubscribe",
+  unsubscribed: "sunsubscribe",
+  registry: (state) => state.shardChannels,
+  of: (client) => client.shardChannels,
+  count: (client) => client.shardChannels.size,
+};
+
+const KINDS = [CHANNELS, PATTERNS, SHARD_CHANNELS] as const;
+
+/** The reply to one (un)subscription; `name` is undefined for "nothing to unsubscribe". */
+function confirm(client: Client, word: string, name: string | undefined, count: number): void {
+  const reply = client.reply;
+  reply.pushHeader(3);
+  reply.bulk(word);
+  if (name === undefined) reply.nullBulk();
+  else reply.bulk(name);
+  reply.integer(count);
+}
+
+/** SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: one confirmation per name, repeats included. */
+function subscribe(kind: SubscriptionKind) {
+  return (client: Client, args: string[]): void => {
+    const registry = kind.registry(pubsubState(client.server));
+    const own = kind.of(client);
+    for (let i = 1; i < args.length; i++) {
+      const name = args[i]!;
+      if (!own.has(name)) {
+        own.add(name);
+        const subscribers = registry.get(name);
+        if (subscribers === undefined) registry.set(name, new Set([client]));
+        else subscribers.add(client);
+      }
+      confirm(client, kind.subscribed, name, kind.count(client));
+    }
+  };
+}
+
+/**
+ * UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE: the named subscriptions (each
+ * confirmed, subscribed or not), or without names every one of the kind,
+ * and a single confirmation with a null name when there is none.
+ */
+function unsubscribe(kind: SubscriptionKind) {
+  return (client: Client, args: string[]): void => {
+    const state = pubsubState(client.server);
+    const own = kind.of(client);
+    if (args.length > 1) {
+      for (let i = 1; i < args.length; i++) {
+        removeSubscription(state, kind, client, args[i]!);
+        confirm(client, kind.unsubscribed, args[i], kind.count(client));
+      }
+    } else if (own.size === 0) {
+      confirm(client, kind.unsubscribed, undefined, kind.count(client));
+    } else {
+      for (const name of own) {
+        removeSubscription(state, kind, client, name);
+        confirm(client, kind.unsubscribed, name, kind.count(client));
+      }
+    }
+  };
+}
+
+function removeSubscription(
+  state: PubSubState,
+  kind: SubscriptionKind,
+  client: Client,
+  name: string,
+): void {
+  if (!kind.of(client).delete(name)) return;
+  const registry = kind.registry(state);
+  const subscribers = registry.get(name)!;
+  subscribers.delete(client);
+  if (subscribers.size === 0) registry.delete(name);
+}
+
+/** Ends every subscription of `client` without replying (disconnect, RESET). */
+function unsubscribeAll(state: PubSubState, client: Client): void {
+  for (const kind of KINDS) {
+    for (const name of kind.of(client)) removeSubscription(state, kind, client, name);
+  }
+  state.overSoftLimitSince.delete(client);
+}
+
+/** A message encoded at most once per protocol, however many subscribers get it. */
+class EncodedMessage {
+  static readonly #encoder = new ReplyWriter();
+  #resp2: Uint8Array | undefined;
+  #resp3: Uint8Array | undefined;
+
+  constructor(readonly parts: readonly string[]) {}
+
+  bytes(protocol: ProtocolVersion): Uint8Array {
+    return protocol === 3
+      ? (this.#resp3 ??= this.#encode(protocol))
+      : (this.#resp2 ??= this.#encode(protocol));
+  }
+
+  #encode(protocol: ProtocolVersion): Uint8Array {
+    const encoder = EncodedMessage.#encoder;
+    encoder.protocol = protocol;
+    encoder.pushHeader(this.parts.length);
+    for (const part of this.parts) encoder.bulk(part);
+    return encoder.take();
+  }
+}
+
+/** Queues `message` for each of `subscribers`; returns how many there were. */
+function deliver(
+  server: Server,
+  state: PubSubState,
+  subscribers: Set<Client> | undefined,
+  message: EncodedMessage,
+): number {
+  if (subscribers === undefined) return 0;
+  let count = 0;
+  for (const subscriber of subscribers) {
+    subscriber.reply.raw(message.bytes(subscriber.protocol));
+    server.markPending(subscriber);
+    enforceOutputLimit(server, state, subscriber);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Publishes `message` on `channel` to its subscribers and to those of every
+ * matching pattern; returns how many deliveries were made (a client with a
+ * channel and a pattern subscription counts twice, as in Redis).
+ *
+ * @example
+ * ```ts
+ * publish(server, "news", "hello"); // 0 when nobody listens
+ * ```
+ */
+export function publish(server: Server, channel: string, message: string): number {
+  const state = states.get(server);
+  if (state === undefined) return 0;
+  let receivers = deliver(
+    server,
+    state,
+    state.channels.get(channel),
+    new EncodedMessage(["message", channel, message]),
+  );
+  for (const [pattern, subscribers] of state.patterns) {
+    if (!globMatch(pattern, channel)) continue;
+    receivers += deliver(
+      server,
+      state,
+      subscribers,
+      new EncodedMessage(["pmessage", pattern, channel, message]),
+    );
+  }
+  return receivers;
+}
+
+/**
+ * Disconnects a subscriber whose pending output is over the hard limit, or
+ * has stayed over the soft limit for too long (Redis's
+ * checkClientOutputBufferLimits for the pubsub class).
+ */
+function enforceOutputLimit(server: Server, state: PubSubState, client: Client): void {
+  const pending = client.transport.pendingBytes + client.reply.length;
+  if (pending < OUTPUT_SOFT_LIMIT_BYTES) {
+    if (state.overSoftLimitSince.size > 0) state.overSoftLimitSince.delete(client);
+    return;
+  }
+  if (pending < OUTPUT_HARD_LIMIT_BYTES) {
+    const now = Date.now();
+    const since = state.overSoftLimitSince.get(client);
+    if (since === undefined) state.overSoftLimitSince.set(client, now);
+    if (since === undefined || now - since <= OUTPUT_SOFT_LIMIT_MS) return;
+  }
+  server.log.warning(
+    `Client ${
+      describeClient(client)
+    } scheduled to be closed ASAP for overcoming of output buffer limits.`,
+  );
+  // Forgetting the client ends its subscriptions (the close listeners run),
+  // so nothing more is queued for it.
+  server.disconnect(client);
+  client.reply.truncate(0);
+  client.reply.take(); // Gives back the grown buffer.
+  client.transport.abort();
+}
+
+function publishCommand(client: Client, args: string[]): void {
+  client.reply.integer(publish(client.server, args[1]!, args[2]!));
+}
+
+/** SPUBLISH: shard channels have no patterns. */
+function shardPublish(client: Client, args: string[]): void {
+  const server = client.server;
+  const state = pubsubState(server);
+  const channel = args[1]!;
+  client.reply.integer(
+    deliver(
+      server,
+      state,
+      state.shardChannels.get(channel),
+      new EncodedMessage(["smessage", channel, args[2]!]),
+    ),
+  );
+}
+
+/** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: names with at least one subscriber. */
+function activeChannels(kind: SubscriptionKind) {
+  return (client: Client, args: string[]): void => {
+    if (args.length > 3) throw new CommandError(subcommandSyntaxError(args[1]!));
+    const pattern = args[2];
+    const names: string[] = [];
+    for (const name of kind.registry(pubsubState(client.server)).keys()) {
+      if (pattern === undefined || globMatch(pattern, name)) names.push(name);
+    }
+    client.reply.bulkArray(names);
+  };
+}
+
+/** PUBSUB NUMSUB / SHARDNUMSUB [name ...]: name, count pairs (an array in RESP3 too). */
+function subscriberCounts(kind: SubscriptionKind) {
+  return (client: Client, args: string[]): void => {
+    const registry = kind.registry(pubsubState(client.server));
+    const reply = client.reply;
+    reply.arrayHeader((args.length - 2) * 2);
+    for (let i = 2; i < args.length; i++) {
+      reply.bulk(args[i]!);
+      reply.integer(registry.get(args[i]!)?.size ?? 0);
+    }
+  };
+}
+
+const PUBSUB_HELP = [
+  "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CHANNELS [<pattern>]",
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  "NUMPAT",
+  "    Return number of subscriptions to patterns.",
+  "NUMSUB [<channel> ...]",
+  "    Return the number of subscribers for the specified channels, excluding",
+  "    pattern subscriptions(default: no channels).",
+  "SHARDCHANNELS [<pattern>]",
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  "SHARDNUMSUB [<shardchannel> ...]",
+  "    Return the number of subscribers for the specified shard level channel(s)",
+  "HELP",
+  "    Prints this help.",
+];
+
+const SUBSCRIBE_FLAGS: readonly CommandFlag[] = ["pubsub", "noscript", "loading", "stale"];
+const PUBLISH_FLAGS: readonly CommandFlag[] = ["pubsub", "loading", "stale", "fast"];
+const INTROSPECTION_FLAGS: readonly CommandFlag[] = ["pubsub", "loading", "stale"];
+
+function pubsubSubcommand(
+  declaration: Omit<CommandDeclaration, "group" | "flags"> & { flags?: readonly CommandFlag[] },
+): CommandDeclaration {
+  return { flags: INTROSPECTION_FLAGS, group: "pubsub", ...declaration };
+}
+
+export const pubsubCommands = [
+  command({
+    name: "subscribe",
+    arity: -2,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Listen for messages published to the given channels",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of channels to subscribe to.",
+    handler: subscribe(CHANNELS),
+  }),
+  command({
+    name: "unsubscribe",
+    arity: -1,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Stop listening for messages posted to the given channels",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+    handler: unsubscribe(CHANNELS),
+  }),
+  command({
+    name: "psubscribe",
+    arity: -2,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Listen for messages published to channels matching the given patterns",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+    handler: subscribe(PATTERNS),
+  }),
+  command({
+    name: "punsubscribe",
+    arity: -1,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Stop listening for messages posted to channels matching the given patterns",
+    since: "2.0.0",
+    complexity:
+      "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+    handler: unsubscribe(PATTERNS),
+  }),
+  command({
+    name: "ssubscribe",
+    arity: -2,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Listen for messages published to the given shard channels",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of shard channels to subscribe to.",
+    firstKey: 1,
+    lastKey: -1,
+    keyStep: 1,
+    handler: subscribe(SHARD_CHANNELS),
+  }),
+  command({
+    name: "sunsubscribe",
+    arity: -1,
+    flags: SUBSCRIBE_FLAGS,
+    group: "pubsub",
+    summary: "Stop listening for messages posted to the given shard channels",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
+    firstKey: 1,
+    lastKey: -1,
+    keyStep: 1,
+    handler: unsubscribe(SHARD_CHANNELS),
+  }),
+  command({
+    name: "publish",
+    arity: 3,
+    flags: PUBLISH_FLAGS,
+    group: "pubsub",
+    summary: "Post a message to a channel",
+    since: "2.0.0",
+    complexity:
+      "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+    handler: publishCommand,
+  }),
+  command({
+    name: "spublish",
+    arity: 3,
+    flags: PUBLISH_FLAGS,
+    group: "pubsub",
+    summary: "Post a message to a shard channel",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+    firstKey: 1,
+    lastKey: 1,
+    keyStep: 1,
+    handler: shardPublish,
+  }),
+  command({
+    name: "pubsub",
+    arity: -2,
+    flags: [],
+    group: "pubsub",
+    summary: "A container for Pub/Sub commands",
+    since: "2.8.0",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      pubsubSubcommand({
+        name: "pubsub|channels",
+        arity: -2,
+        summary: "List active channels",
+        since: "2.8.0",
+        complexity:
+          "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+        handler: activeChannels(CHANNELS),
+      }),
+      pubsubSubcommand({
+        name: "pubsub|numsub",
+        arity: -2,
+        summary: "Get the count of subscribers for channels",
+        since: "2.8.0",
+        complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+        handler: subscriberCounts(CHANNELS),
+      }),
+      pubsubSubcommand({
+        name: "pubsub|numpat",
+        arity: 2,
+        summary: "Get the count of unique patterns pattern subscriptions",
+        since: "2.8.0",
+        complexity: "O(1)",
+        handler: (client) => client.reply.integer(pubsubState(client.server).patterns.size),
+      }),
+      pubsubSubcommand({
+        name: "pubsub|shardchannels",
+        arity: -2,
+        summary: "List active shard channels",
+        since: "7.0.0",
+        complexity:
+          "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+        handler: activeChannels(SHARD_CHANNELS),
+      }),
+      pubsubSubcommand({
+        name: "pubsub|shardnumsub",
+        arity: -2,
+        summary: "Get the count of subscribers for shard channels",
+        since: "7.0.0",
+        complexity:
+          "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+        handler: subscriberCounts(SHARD_CHANNELS),
+      }),
+      pubsubSubcommand({
+        name: "pubsub|help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        complexity: "O(1)",
+        handler: (client) => {
+          client.reply.arrayHeader(PUBSUB_HELP.length);
+          for (const line of PUBSUB_HELP) client.reply.simple(line);
+        },
+      }),
+    ],
+  }),
+];

@@ -108,7 +108,7 @@ function configSet(client: Client, args: string[]): void {
     const problem = parameter.set(staged, args[i + 1]!);
     if (problem) {
       throw new CommandError(
-        `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - argument ${problem}`,
+        `ERR CONFIG SET failed (possibly related to argument '${args[i]}') - ${problem}`,
       );
     }
   }

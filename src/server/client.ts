@@ -21,6 +21,8 @@ export interface ClientTransport {
   write(bytes: Uint8Array): void;
   /** Closes the connection once queued bytes are sent. */
   close(): void;
+  /** Closes the connection at once, dropping unsent bytes (slow subscribers). */
+  abort(): void;
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   readonly pendingBytes: number;
   /** Continues with requests buffered while the client was blocked. */
@@ -70,9 +72,10 @@ export class Client {
   watchedKeys: Set<string> | undefined;
   /** A watched key changed: the next EXEC returns a null array. */
   watchedKeyChanged = false;
-  /** Channels and patterns subscribed to. */
+  /** Channels, patterns and shard channels subscribed to. */
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  readonly shardChannels = new Set<string>();
   /** Set while a blocking command waits. */
   blocked: BlockedState | undefined;
 
@@ -94,7 +97,7 @@ export class Client {
 
   /** Subscribed to at least one channel or pattern. */
   get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   /**

@@ -62,6 +62,10 @@ class NodeSocketTransport implements ClientTransport {
     this.socket.end();
   }
 
+  abort(): void {
+    this.socket.destroy();
+  }
+
   get pendingBytes(): number {
     return this.socket.writableLength;
   }
@@ -147,6 +151,12 @@ class DenoConnTransport implements ClientTransport {
 
   resume(): void {
     this.connection?.process();
+  }
+
+  abort(): void {
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.shutdown();
   }
 
   shutdown(): void {

@@ -129,9 +129,16 @@ export class Server {
     for (const listener of this.databaseChangedListeners) listener(db);
   }
 
+  /**
+   * While set, propagated commands are collected here instead of reaching
+   * the AOF (EXEC decides how to wrap what its commands logged).
+   */
+  propagationBuffer: [number, readonly string[]][] | undefined;
+
   /** Appends an executed write to the AOF (buffered until `flush`). */
   propagate(dbIndex: number, args: readonly string[]): void {
-    this.aof?.append(dbIndex, args);
+    if (this.propagationBuffer !== undefined) this.propagationBuffer.push([dbIndex, args]);
+    else this.aof?.append(dbIndex, args);
   }
 
   /** Lets blocked clients whose keys became ready take their data. */
@@ -181,7 +188,11 @@ export class Server {
       this.stats.netOutputBytes += bytes.byteLength;
       client.transport.write(bytes);
     }
-    if (close) client.transport.close();
+    if (close) {
+      client.transport.close();
+      // Like Redis, a closing client is freed now, not when the peer hangs up.
+      this.disconnect(client);
+    }
   }
 }
 

@@ -13,10 +13,8 @@
 import assert from "node:assert/strict";
 import { blockClient, parseTimeout } from "../../src/commands/blocking.ts";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { Client, ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import type { Client } from "../../src/server/client.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import {
   bytesToLatin1,
   encodeCommand,
@@ -303,19 +301,14 @@ Deno.test("blocking: served clients are logged as the non-blocking pop, in their
 // In-process: timers end with the wait, whatever ends it (the sanitizers
 // fail these tests if a timer is left behind).
 
-function inProcessServer() {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
+function blockingHarness() {
+  const server = inProcessServer();
   let resumed = 0;
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
+  const transport = silentTransport({
     resume() {
       resumed++;
     },
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  });
   const connect = () => server.connect(transport);
   const run = (client: Client, ...args: string[]) => {
     dispatch(client, args);
@@ -325,7 +318,7 @@ function inProcessServer() {
 }
 
 Deno.test("blocking: disconnecting a blocked client clears its timer and its place", () => {
-  const { server, connect, run } = inProcessServer();
+  const { server, connect, run } = blockingHarness();
   const leaving = connect();
   const pusher = connect();
   assert.equal(run(leaving, "BLPOP", "k", "100"), "");
@@ -337,7 +330,7 @@ Deno.test("blocking: disconnecting a blocked client clears its timer and its pla
 });
 
 Deno.test("blocking: serving a client clears its timer and resumes it after the command", async () => {
-  const { connect, run, resumed } = inProcessServer();
+  const { connect, run, resumed } = blockingHarness();
   const waiting = connect();
   const pusher = connect();
   assert.equal(run(waiting, "BLMOVE", "k", "d", "LEFT", "LEFT", "100"), "");
@@ -350,7 +343,7 @@ Deno.test("blocking: serving a client clears its timer and resumes it after the 
 });
 
 Deno.test("blocking: a timeout replies, unblocks and resumes the client", async () => {
-  const { connect, run, resumed } = inProcessServer();
+  const { connect, run, resumed } = blockingHarness();
   const waiting = connect();
   run(waiting, "BLPOP", "k", "0.01");
   await sleep(50);
@@ -359,7 +352,7 @@ Deno.test("blocking: a timeout replies, unblocks and resumes the client", async 
 });
 
 Deno.test("blocking: blockClient inside EXEC answers with the timeout reply at once", () => {
-  const { connect } = inProcessServer();
+  const { connect } = blockingHarness();
   const client = connect();
   client.transaction = [];
   blockClient(client, ["k"], 0, () => true, (target) => target.reply.simple("TIMED OUT"));
@@ -368,7 +361,7 @@ Deno.test("blocking: blockClient inside EXEC answers with the timeout reply at o
 });
 
 Deno.test("blocking: timeouts are ceil(seconds * 1000) ms computed in long double, as in Redis", () => {
-  const { server, connect } = inProcessServer();
+  const { server, connect } = blockingHarness();
   server.keyspace.clock = { now: () => 1_000_000 };
   const client = connect();
   const deadline = (text: string) => {

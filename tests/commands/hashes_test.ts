@@ -11,10 +11,7 @@
 
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import {
   decodeReply,
   escapeBytes,
@@ -268,19 +265,12 @@ Deno.test("HINCRBYFLOAT is logged as HSET of its result; no-op writes are not lo
 });
 
 Deno.test("hash commands report Redis's events, and del when the hash empties", () => {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
+  const server = inProcessServer();
   const events: string[] = [];
   server.keyChangeListeners.push((_db, key, event, eventClass) => {
     events.push(`${event}:${key}:${eventClass}`);
   });
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
-    resume() {},
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  const transport = silentTransport();
   const client = server.connect(transport);
   const command = (...args: string[]) => {
     dispatch(client, args);

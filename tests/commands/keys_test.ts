@@ -11,10 +11,7 @@
 
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { SortedSet } from "../../src/store/sorted_set.ts";
 import {
   decodeReply,
@@ -406,19 +403,12 @@ Deno.test("key commands reach the AOF as sent, RANDOMKEY and no-ops not at all",
  * `db:event:key:class`, the way keyspace notifications would report them.
  */
 function recordingServer() {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
+  const server = inProcessServer();
   const events: string[] = [];
   server.keyChangeListeners.push((db, key, event, eventClass) => {
     events.push(`${db.index}:${event}:${key}:${eventClass}`);
   });
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
-    resume() {},
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  const transport = silentTransport();
   const client = server.connect(transport);
   const command = (...args: string[]) => {
     dispatch(client, args);

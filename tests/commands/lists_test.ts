@@ -12,10 +12,7 @@
 
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { bytesToLatin1, decodeReply, RawClient, startOurServer } from "../helpers/servers.ts";
 
 /** The raw reply to one command, as a binary string. */
@@ -178,21 +175,14 @@ Deno.test("lists: LMOVE and RPOPLPUSH move between lists and rotate one list", a
 
 /** Our server in-process, with the AOF replaced by a list of what it would log. */
 function inProcess() {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
+  const server = inProcessServer();
   const logged: string[] = [];
   server.propagate = (dbIndex, args) => logged.push(`${dbIndex}: ${args.join(" ")}`);
   const events: string[] = [];
   server.keyChangeListeners.push((db, key, event, eventClass) => {
     events.push(`${db.index} ${eventClass}:${event}:${key}`);
   });
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
-    resume() {},
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  const transport = silentTransport();
   const connect = () => {
     const client = server.connect(transport);
     return (...args: string[]) => {

@@ -22,10 +22,8 @@ import {
   scanCollection,
   scanKeyspace,
 } from "../../src/commands/scan.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { Client, ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import type { Client } from "../../src/server/client.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { SortedSet } from "../../src/store/sorted_set.ts";
 import { decodeReply, RawClient, type ReplyValue, startOurServer } from "../helpers/servers.ts";
 
@@ -187,17 +185,10 @@ Deno.test("scan: a cursor is used once, and an unknown one starts over", async (
 
 /** An in-process server and client, for the commands other families wire up. */
 function inProcess() {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
+  const server = inProcessServer();
   let now = 1_000_000;
   server.keyspace.clock = { now: () => now };
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
-    resume() {},
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  const transport = silentTransport();
   const client = server.connect(transport);
   const run = (handler: (client: Client, args: string[]) => void, ...args: string[]) => {
     handler(client, args);

@@ -10,10 +10,7 @@
 
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import { defaultConfig } from "../../src/config.ts";
-import type { ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
-import { Server } from "../../src/server/server.ts";
+import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { bytesToLatin1, decodeReply, RawClient, startOurServer } from "../helpers/servers.ts";
 
 async function call(client: RawClient, ...args: string[]) {
@@ -177,15 +174,8 @@ Deno.test("sets: big intersections, unions and differences", async () => {
 
 /** An in-process server whose key-change events are recorded. */
 function recordingServer() {
-  const server = new Server(defaultConfig(), new Logger("nothing"));
-  const transport: ClientTransport = {
-    write() {},
-    close() {},
-    pendingBytes: 0,
-    resume() {},
-    remoteAddress: "127.0.0.1:1",
-    localAddress: "127.0.0.1:2",
-  };
+  const server = inProcessServer();
+  const transport = silentTransport();
   const client = server.connect(transport);
   const events: string[] = [];
   server.keyChangeListeners.push((_db, key, event, eventClass) => {
