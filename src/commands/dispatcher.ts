@@ -35,7 +35,7 @@ const SUBSCRIBED_CONTEXT = new Set([
 
 /** Finds the command for a request's name, or undefined. */
 export function lookupCommand(name: string): Command | undefined {
-  return commandTable.get(name) ?? commandTable.get(name.toLowerCase());
+  return commandTable().get(name) ?? commandTable().get(name.toLowerCase());
 }
 
 /**

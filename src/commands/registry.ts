@@ -2,7 +2,10 @@
  * The command table: every family's declarations gathered into one lookup.
  *
  * Names are stored lower-case and upper-case, so the dispatcher finds the
- * common spellings without allocating a lower-cased copy per request.
+ * common spellings without allocating a lower-cased copy per request. The
+ * table is built on first use: families import the dispatcher (EXEC calls
+ * it), so building it while modules are still being evaluated would depend
+ * on import order.
  *
  * @module
  */
@@ -22,23 +25,22 @@ import { stringCommands } from "./strings.ts";
 import { transactionCommands } from "./transactions.ts";
 import type { Command } from "./table.ts";
 
-const families: readonly (readonly Command[])[] = [
-  connectionCommands,
-  serverCommands,
-  stringCommands,
-  keyCommands,
-  expireCommands,
-  hashCommands,
-  listCommands,
-  setCommands,
-  sortedSetCommands,
-  bitmapCommands,
-  transactionCommands,
-  pubsubCommands,
-  persistenceCommands,
-];
-
 function buildTable(): Map<string, Command> {
+  const families: readonly (readonly Command[])[] = [
+    connectionCommands,
+    serverCommands,
+    stringCommands,
+    keyCommands,
+    expireCommands,
+    hashCommands,
+    listCommands,
+    setCommands,
+    sortedSetCommands,
+    bitmapCommands,
+    transactionCommands,
+    pubsubCommands,
+    persistenceCommands,
+  ];
   const table = new Map<string, Command>();
   for (const family of families) {
     for (const cmd of family) {
@@ -50,5 +52,9 @@ function buildTable(): Map<string, Command> {
   return table;
 }
 
+let table: ReadonlyMap<string, Command> | undefined;
+
 /** Every command by lower-case and upper-case name. */
-export const commandTable: ReadonlyMap<string, Command> = buildTable();
+export function commandTable(): ReadonlyMap<string, Command> {
+  return table ??= buildTable();
+}

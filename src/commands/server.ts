@@ -221,7 +221,7 @@ function writeCommandDocs(client: Client, cmd: Command): void {
 
 /** Every distinct command in the table (the registry also maps upper-case names). */
 function allCommands(): Command[] {
-  return [...new Set(commandTable.values())];
+  return [...new Set(commandTable().values())];
 }
 
 function commandRoot(client: Client): void {
@@ -234,7 +234,7 @@ function commandInfo(client: Client, args: string[]): void {
   const names = args.slice(2);
   const commands = names.length === 0
     ? allCommands()
-    : names.map((name) => commandTable.get(name.toLowerCase()));
+    : names.map((name) => commandTable().get(name.toLowerCase()));
   client.reply.arrayHeader(commands.length);
   for (const cmd of commands) {
     if (cmd) writeCommandInfo(client, cmd);
@@ -246,7 +246,7 @@ function commandDocs(client: Client, args: string[]): void {
   const names = args.slice(2);
   const commands = names.length === 0
     ? allCommands()
-    : names.map((name) => commandTable.get(name.toLowerCase())).filter((cmd) => cmd !== undefined);
+    : names.map((name) => commandTable().get(name.toLowerCase())).filter((cmd) => cmd !== undefined);
   client.reply.mapHeader(commands.length);
   for (const cmd of commands) {
     client.reply.bulk(cmd.name);
@@ -269,7 +269,7 @@ function commandList(client: Client, args: string[]): void {
     if (filter === "PATTERN") names = names.filter((name) => globMatch(value, name, true));
     else if (filter === "ACLCAT") {
       names = names.filter((name) => {
-        const cmd = commandTable.get(name.split("|")[0]!);
+        const cmd = commandTable().get(name.split("|")[0]!);
         return cmd !== undefined && aclCategories(cmd).includes(`@${value.toLowerCase()}`);
       });
     } else if (filter !== "MODULE") throw new CommandError(SYNTAX_ERROR);
@@ -284,7 +284,7 @@ function commandGetKeys(client: Client, args: string[]): void {
   try {
     cmd = resolveCommand(request);
   } catch {
-    if (!commandTable.get(request[0]!.toLowerCase())) {
+    if (!commandTable().get(request[0]!.toLowerCase())) {
       throw new CommandError("ERR Invalid command specified");
     }
     throw new CommandError("ERR Invalid number of arguments specified for command");
