@@ -1,9 +1,116 @@
 /**
- * Persistence commands (being written).
+ * Persistence commands: BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE.
+ *
+ * This server persists only through the AOF, and it has no RDB format to
+ * write. Rather than refuse SAVE and BGSAVE (which breaks scripts, backup
+ * jobs and client libraries that call them before a restart) they map to
+ * the AOF rewrite, which produces the same thing an RDB file is for: a
+ * compact file holding exactly the current data, from which the server
+ * starts. SAVE rewrites synchronously and replies +OK, blocking like Redis's
+ * SAVE; BGSAVE starts a background rewrite with Redis's replies; LASTSAVE is
+ * the time of the last successful rewrite (or of start-up). As in Redis,
+ * these work with `appendonly no` too: the file is written at the AOF path,
+ * and is what a later start with `appendonly yes` loads. The mapping is the
+ * subject of persistence/info.ts's `rdb_*` fields as well.
  *
  * @module
  */
 
-import type { Command } from "./table.ts";
+import { persistenceOf, RewriteStartError } from "../persistence/lifecycle.ts";
+import type { Client } from "../server/client.ts";
+import { CommandError, SYNTAX_ERROR } from "./errors.ts";
+import { command } from "./table.ts";
 
-export const persistenceCommands: Command[] = [];
+const REWRITE_IN_PROGRESS = "ERR Background append only file rewriting already in progress";
+const SAVE_IN_PROGRESS = "ERR Background save already in progress";
+const REWRITE_FAILED =
+  "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
+
+function bgrewriteaof(client: Client): void {
+  const persistence = persistenceOf(client.server);
+  if (persistence.rewrite !== undefined) throw new CommandError(REWRITE_IN_PROGRESS);
+  startRewrite(client);
+  client.reply.simple("Background append only file rewriting started");
+}
+
+function bgsave(client: Client, args: string[]): void {
+  let schedule = false;
+  if (args.length > 1) {
+    if (args.length !== 2 || args[1]!.toLowerCase() !== "schedule") {
+      throw new CommandError(SYNTAX_ERROR);
+    }
+    schedule = true;
+  }
+  const persistence = persistenceOf(client.server);
+  if (persistence.rewrite !== undefined) {
+    if (!schedule) throw new CommandError(SAVE_IN_PROGRESS);
+    persistence.rewriteScheduled = true;
+    client.reply.simple("Background saving scheduled");
+    return;
+  }
+  startRewrite(client);
+  client.reply.simple("Background saving started");
+}
+
+function startRewrite(client: Client): void {
+  try {
+    persistenceOf(client.server).startRewrite();
+  } catch (error) {
+    if (error instanceof RewriteStartError) throw new CommandError(REWRITE_FAILED);
+    throw error;
+  }
+}
+
+function save(client: Client): void {
+  const persistence = persistenceOf(client.server);
+  if (persistence.rewrite !== undefined) throw new CommandError(SAVE_IN_PROGRESS);
+  if (!persistence.saveNow().ok) throw new CommandError("ERR");
+  client.reply.ok();
+}
+
+function lastsave(client: Client): void {
+  client.reply.integer(persistenceOf(client.server).lastSaveTime);
+}
+
+export const persistenceCommands = [
+  command({
+    name: "bgrewriteaof",
+    arity: 1,
+    flags: ["admin", "noscript"],
+    group: "server",
+    summary: "Asynchronously rewrite the append-only file",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: bgrewriteaof,
+  }),
+  command({
+    name: "bgsave",
+    arity: -1,
+    flags: ["admin", "noscript"],
+    group: "server",
+    summary: "Asynchronously save the dataset to disk",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: bgsave,
+  }),
+  command({
+    name: "save",
+    arity: 1,
+    flags: ["admin", "noscript", "no_multi"],
+    group: "server",
+    summary: "Synchronously save the dataset to disk",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of keys in all databases",
+    handler: save,
+  }),
+  command({
+    name: "lastsave",
+    arity: 1,
+    flags: ["loading", "stale", "fast"],
+    group: "server",
+    summary: "Get the UNIX time stamp of the last successful save to disk",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: lastsave,
+  }),
+];

@@ -1,17 +1,28 @@
 /**
- * The `# Persistence` section of INFO, read from the server's AOF state.
+ * The `# Persistence` section of INFO, with Redis 7.0's fields in Redis's
+ * order.
+ *
+ * This server has no RDB snapshots: SAVE and BGSAVE rewrite the AOF (see
+ * commands/persistence.ts), so the `rdb_*` fields describe those rewrites —
+ * a script that runs BGSAVE and polls `rdb_bgsave_in_progress` or LASTSAVE
+ * sees the rewrite start and finish. Fork-related fields are always zero.
  *
  * @module
  */
 
 import type { Server } from "../server/server.ts";
+import { persistenceOf } from "./lifecycle.ts";
 
 export type InfoFields = [string, string | number][];
 
 export function persistenceInfo(server: Server): InfoFields {
   const aof = server.aof;
+  const persistence = persistenceOf(server);
+  const rewrite = persistence.rewrite;
+  const rewriteSeconds = rewrite ? Math.floor((performance.now() - rewrite.startedAt) / 1000) : -1;
+  const lastRewriteStatus = persistence.lastRewriteOk ? "ok" : "err";
   const fields: InfoFields = [
-    ["loading", 0],
+    ["loading", server.loading ? 1 : 0],
     ["async_loading", 0],
     ["current_cow_peak", 0],
     ["current_cow_size", 0],
@@ -19,25 +30,25 @@ export function persistenceInfo(server: Server): InfoFields {
     ["current_fork_perc", "0.00"],
     ["current_save_keys_processed", 0],
     ["current_save_keys_total", 0],
-    ["rdb_changes_since_last_save", server.dirty],
-    ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", Math.floor(server.startedAt / 1000)],
-    ["rdb_last_bgsave_status", "ok"],
-    ["rdb_last_bgsave_time_sec", -1],
-    ["rdb_current_bgsave_time_sec", -1],
-    ["rdb_saves", 0],
+    ["rdb_changes_since_last_save", server.dirty - persistence.dirtyAtLastSave],
+    ["rdb_bgsave_in_progress", rewrite ? 1 : 0],
+    ["rdb_last_save_time", persistence.lastSaveTime],
+    ["rdb_last_bgsave_status", lastRewriteStatus],
+    ["rdb_last_bgsave_time_sec", persistence.lastRewriteSeconds],
+    ["rdb_current_bgsave_time_sec", rewriteSeconds],
+    ["rdb_saves", persistence.rewrites],
     ["rdb_last_cow_size", 0],
     ["rdb_last_load_keys_expired", 0],
     ["rdb_last_load_keys_loaded", 0],
     ["aof_enabled", aof ? 1 : 0],
-    ["aof_rewrite_in_progress", 0],
-    ["aof_rewrite_scheduled", 0],
-    ["aof_last_rewrite_time_sec", -1],
-    ["aof_current_rewrite_time_sec", -1],
-    ["aof_last_bgrewrite_status", "ok"],
-    ["aof_rewrites", 0],
-    ["aof_rewrites_consecutive_failures", 0],
-    ["aof_last_write_status", aof?.lastError ? "err" : "ok"],
+    ["aof_rewrite_in_progress", rewrite ? 1 : 0],
+    ["aof_rewrite_scheduled", persistence.rewriteScheduled ? 1 : 0],
+    ["aof_last_rewrite_time_sec", persistence.lastRewriteSeconds],
+    ["aof_current_rewrite_time_sec", rewriteSeconds],
+    ["aof_last_bgrewrite_status", lastRewriteStatus],
+    ["aof_rewrites", persistence.rewrites],
+    ["aof_rewrites_consecutive_failures", persistence.consecutiveFailures],
+    ["aof_last_write_status", aof?.error === undefined ? "ok" : "err"],
     ["aof_last_cow_size", 0],
     ["module_fork_in_progress", 0],
     ["module_fork_last_cow_size", 0],
@@ -45,11 +56,28 @@ export function persistenceInfo(server: Server): InfoFields {
   if (aof) {
     fields.push(
       ["aof_current_size", aof.size],
-      ["aof_base_size", 0],
-      ["aof_pending_rewrite", 0],
-      ["aof_buffer_length", 0],
-      ["aof_pending_bio_fsync", 0],
+      ["aof_base_size", persistence.baseSize],
+      ["aof_pending_rewrite", persistence.rewriteScheduled ? 1 : 0],
+      ["aof_buffer_length", aof.bufferedBytes],
+      ["aof_pending_bio_fsync", aof.syncInFlight ? 1 : 0],
       ["aof_delayed_fsync", 0],
+    );
+  }
+  const loading = persistence.loadProgress;
+  if (server.loading && loading) {
+    const elapsed = (Date.now() - loading.startedAt) / 1000;
+    const fraction = loading.totalBytes > 0 ? loading.loadedBytes / loading.totalBytes : 0;
+    const rate = elapsed > 0 ? loading.loadedBytes / elapsed : 0;
+    fields.push(
+      ["loading_start_time", Math.floor(loading.startedAt / 1000)],
+      ["loading_total_bytes", loading.totalBytes],
+      ["loading_rdb_used_mem", 0],
+      ["loading_loaded_bytes", loading.loadedBytes],
+      ["loading_loaded_perc", (fraction * 100).toFixed(2)],
+      [
+        "loading_eta_seconds",
+        rate > 0 ? Math.round((loading.totalBytes - loading.loadedBytes) / rate) : 1,
+      ],
     );
   }
   return fields;

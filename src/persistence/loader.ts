@@ -1,23 +1,51 @@
 /**
  * AOF loader: replays the append-only file into the keyspace at start-up.
  *
- * The file is read in large chunks and fed to the same incremental parser
- * the network uses; each command runs through the dispatcher's `call` on a
- * client with no socket, so replay executes exactly the code that served
- * the original request. A command cut off at the end of the file (a crash
- * mid-write) is dropped and the file truncated to the last complete command,
- * like Redis's `aof-load-truncated yes`; anything else that does not parse
- * or run stops start-up with the byte offset, leaving the file untouched.
+ * The file is read in large chunks and parsed by a reader stricter than the
+ * network parser: an AOF holds only `*`-multibulk commands (and Redis 7's
+ * `#` annotation lines), every bulk must end in CRLF, and every failure
+ * knows its byte offset. Each command runs through the dispatcher's `call`
+ * on a client with no socket, so replay executes exactly the code that
+ * served the original request.
+ *
+ * What counts as damage and what as a crash follows Redis's
+ * loadSingleAppendOnlyFile, with one deliberate difference:
+ * - A command cut off at the end of the file (a crash mid-write) is a short
+ *   read. With `aof-load-truncated yes` everything before it is loaded, the
+ *   file is truncated there and start-up continues with a warning naming the
+ *   offset; with `no` start-up stops. Because every length in RESP is
+ *   explicit and every line ends in CRLF, a proper prefix of a command can
+ *   never parse as a different complete command, so a truncated file never
+ *   loads wrong data.
+ * - A MULTI block without its EXEC at the end of the file is a short read
+ *   too: it is dropped as a whole, never half applied. Commands after MULTI
+ *   are held here and run only when EXEC is read; MULTI and EXEC themselves
+ *   are not dispatched.
+ * - Anything else — bytes that are not RESP, an unknown command, a wrong
+ *   argument count, or (unlike Redis, which ignores replies while loading) a
+ *   command whose replay replies with an error, such as INCR on a hash —
+ *   stops start-up with the file name, offset and command, and leaves the
+ *   file untouched.
+ *
+ * While loading, time stands still at the epoch for the keyspace, the way
+ * Redis's keyIsExpired answers "not expired" while loading: a key whose
+ * absolute deadline passed while the server was down must still exist for
+ * the commands that follow it in the file (an INCR on it must not recreate
+ * it without its TTL). Once replay is done, every key whose deadline has
+ * passed is dropped.
  *
  * @module
  */
 
 import { call, resolveCommand } from "../commands/dispatcher.ts";
-import { ProtocolError, RequestParser } from "../protocol/parser.ts";
+import type { Command } from "../commands/table.ts";
+import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
+import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import type { ClientTransport } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
+import type { Clock } from "../store/keyspace.ts";
 
-/** Start-up must stop: the file is damaged in a way that is not a cut-off tail. */
+/** Start-up must stop: the file is damaged, or cut off with aof-load-truncated no. */
 export class AofLoadError extends Error {
   constructor(message: string) {
     super(message);
@@ -27,91 +55,341 @@ export class AofLoadError extends Error {
 
 export interface LoadResult {
   commands: number;
+  /** Size of the file after loading (after truncation, if any). */
   bytes: number;
   seconds: number;
   /** Byte offset the file was truncated at, if its tail was incomplete. */
   truncatedAt: number | undefined;
+  /** Keys dropped after replay because their deadline had passed. */
+  expiredKeys: number;
+}
+
+/** What INFO shows while a load runs. */
+export interface LoadProgress {
+  startedAt: number;
+  totalBytes: number;
+  loadedBytes: number;
 }
 
 const CHUNK_SIZE = 4 * 1024 * 1024;
+const PROGRESS_INTERVAL_MS = 1000;
+const ANNOTATION_MAX = 1024;
+const CR = 13;
+const LF = 10;
+const ASTERISK = 42;
+const DOLLAR = 36;
+const HASH = 35;
+const MINUS = 45;
 
 const silentTransport: ClientTransport = {
   write() {},
   close() {},
+  abort() {},
   pendingBytes: 0,
   resume() {},
   remoteAddress: "",
   localAddress: "",
 };
 
-/** Replays the AOF at `path` into `server`; a missing file loads nothing. */
-export async function loadAppendOnlyFile(server: Server, path: string): Promise<LoadResult> {
+/** See the module doc: nothing expires while the file is replayed. */
+const LOADING_CLOCK: Clock = { now: () => 0 };
+
+/** A place in the buffer where the file is not RESP. */
+class FormatError extends Error {
+  constructor(message: string, readonly position: number) {
+    super(message);
+    this.name = "FormatError";
+  }
+}
+
+/** A command read from the file. */
+interface Parsed {
+  /** Undefined for an annotation line, which is skipped. */
+  args: string[] | undefined;
+  next: number;
+}
+
+/**
+ * Reads one command starting at `start`; undefined when the bytes before
+ * `end` hold only a (valid so far) prefix of one.
+ */
+function parseCommand(
+  bytes: Uint8Array,
+  view: BinaryBuffer,
+  start: number,
+  end: number,
+): Parsed | undefined {
+  if (start >= end) return undefined;
+  const first = bytes[start];
+  if (first === HASH) {
+    const lf = bytes.subarray(start, Math.min(end, start + ANNOTATION_MAX)).indexOf(LF);
+    if (lf >= 0) return { args: undefined, next: start + lf + 1 };
+    if (end - start >= ANNOTATION_MAX) throw new FormatError("annotation line too long", start);
+    return undefined;
+  }
+  if (first !== ASTERISK) {
+    throw new FormatError(`expected '*', got ${describeByte(first!)}`, start);
+  }
+  const header = readNumberLine(bytes, start + 1, end);
+  if (header === undefined) return undefined;
+  const count = header[0];
+  if (count < 1) throw new FormatError("invalid multibulk length", start);
+  let position = header[1];
+  const args: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (position >= end) return undefined;
+    if (bytes[position] !== DOLLAR) {
+      throw new FormatError(`expected '$', got ${describeByte(bytes[position]!)}`, position);
+    }
+    const line = readNumberLine(bytes, position + 1, end);
+    if (line === undefined) return undefined;
+    const [length, dataStart] = line;
+    if (length > MAX_BULK_LENGTH) throw new FormatError("invalid bulk length", position);
+    const dataEnd = dataStart + length;
+    if (end - dataEnd < 2) return undefined;
+    if (bytes[dataEnd] !== CR || bytes[dataEnd + 1] !== LF) {
+      throw new FormatError("bulk string not terminated by CRLF", dataEnd);
+    }
+    args.push(view.latin1Slice(dataStart, dataEnd));
+    position = dataEnd + 2;
+  }
+  return { args, next: position };
+}
+
+/** A run of digits ended by CRLF: [value, position after the LF], or undefined if incomplete. */
+function readNumberLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): [number, number] | undefined {
+  let value = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === CR) break;
+    if (byte < 48 || byte > 57 || i - start > 15) {
+      throw new FormatError(`invalid length line (${describeByte(byte)})`, start - 1);
+    }
+    value = value * 10 + byte - 48;
+  }
+  if (i + 1 >= end) return undefined;
+  if (i === start || bytes[i + 1] !== LF) {
+    throw new FormatError("invalid length line", start - 1);
+  }
+  return [value, i + 2];
+}
+
+function describeByte(byte: number): string {
+  return byte >= 0x20 && byte < 0x7f
+    ? `'${String.fromCharCode(byte)}'`
+    : `byte 0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+/** A command for an error message: printable, and short. */
+export function describeCommand(args: readonly string[]): string {
+  const text = args.map((arg) => arg.replace(/[^\x20-\x7e]/g, "?")).join(" ");
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+
+/**
+ * Replays the AOF at `path` into `server`; a missing or empty file loads
+ * nothing. Throws AofLoadError when start-up must stop.
+ */
+export async function loadAppendOnlyFile(
+  server: Server,
+  path: string,
+  progress?: LoadProgress,
+): Promise<LoadResult> {
+  const log = server.log;
   const started = performance.now();
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      return { commands: 0, bytes: 0, seconds: 0, truncatedAt: undefined };
+      return { commands: 0, bytes: 0, seconds: 0, truncatedAt: undefined, expiredKeys: 0 };
     }
     throw error;
   }
+  const connectionsBefore = server.stats.connectionsReceived;
   const client = server.connect(silentTransport);
   server.clients.delete(client.id);
+  server.stats.connectionsReceived = connectionsBefore;
+  const keyspace = server.keyspace;
+  const clock = keyspace.clock;
+  const commandsBefore = server.stats.commandsProcessed;
+  keyspace.clock = LOADING_CLOCK;
   server.loading = true;
-  const parser = new RequestParser();
+
+  let buffer = new Uint8Array(CHUNK_SIZE);
+  let view = binaryView(buffer);
+  let start = 0;
+  let end = 0;
+  /** File offset of buffer[0]. */
+  let base = 0;
   let commands = 0;
-  let consumed = 0;
-  let total = 0;
+  /** Commands after MULTI, run when EXEC arrives; undefined outside MULTI. */
+  let transaction: [Command, string[], number][] | undefined;
+  let transactionOffset = 0;
+  let lastReport = started;
+  let size = 0;
+
+  const damaged = (what: string, offset: number) =>
+    new AofLoadError(
+      `${what} reading the append only file ${path} at offset ${offset}; the file was left untouched: make a backup of it, then repair it (redis-check-aof --fix ${path}) or remove the damaged part`,
+    );
+  const run = (cmd: Command, args: string[], offset: number) => {
+    call(client, cmd, args);
+    const reply = client.reply.take();
+    if (reply[0] === MINUS) {
+      const message = new TextDecoder().decode(reply.subarray(1, reply.byteLength - 2));
+      throw damaged(`Command '${describeCommand(args)}' failed (${message})`, offset);
+    }
+  };
+
   try {
+    size = (await file.stat()).size;
+    if (progress) progress.totalBytes = size;
     for (;;) {
-      const region = parser.writableRegion(CHUNK_SIZE);
-      const count = await file.read(region);
-      if (count === null) break;
-      parser.commit(count);
-      total += count;
       for (;;) {
-        let request;
+        let parsed: Parsed | undefined;
         try {
-          request = parser.next();
+          parsed = parseCommand(buffer, view, start, end);
         } catch (error) {
-          if (!(error instanceof ProtocolError)) throw error;
-          throw new AofLoadError(
-            `Bad file format reading the append only file ${path} at offset ${consumed}: ${error.message}`,
+          if (!(error instanceof FormatError)) throw error;
+          const offset = base + start;
+          const at = base + error.position;
+          const preamble = offset === 0 && view.latin1Slice(0, 5) === "REDIS";
+          throw damaged(
+            preamble
+              ? "RDB preamble (aof-use-rdb-preamble yes) is not supported"
+              : `Bad file format (${error.message}${at === offset ? "" : ` at offset ${at}`})`,
+            offset,
           );
         }
-        if (request === undefined) break;
-        let cmd;
-        try {
-          cmd = resolveCommand(request);
-        } catch (error) {
-          throw new AofLoadError(
-            `Unknown command '${
-              request[0]
-            }' reading the append only file ${path} at offset ${consumed}: ${
-              (error as Error).message
-            }`,
-          );
-        }
-        call(client, cmd, request);
-        client.reply.take();
-        consumed = total - parser.buffered;
+        if (parsed === undefined) break;
+        const offset = base + start;
+        start = parsed.next;
+        const args = parsed.args;
+        if (args === undefined) continue;
         commands++;
+        const name = args[0]!.toLowerCase();
+        if (name === "multi") {
+          if (transaction !== undefined) throw damaged("Nested MULTI", offset);
+          transaction = [];
+          transactionOffset = offset;
+        } else if (name === "exec") {
+          if (transaction === undefined) throw damaged("EXEC without MULTI", offset);
+          const queued = transaction;
+          transaction = undefined;
+          for (const [cmd, queuedArgs, queuedOffset] of queued) run(cmd, queuedArgs, queuedOffset);
+        } else if (name === "discard" && transaction !== undefined) {
+          transaction = undefined;
+        } else {
+          let cmd: Command;
+          try {
+            cmd = resolveCommand(args);
+          } catch (error) {
+            const message = (error as Error).message;
+            throw damaged(
+              message.startsWith("ERR unknown command")
+                ? `Unknown command '${describeCommand([args[0]!])}'`
+                : `Invalid command '${describeCommand(args)}' (${message})`,
+              offset,
+            );
+          }
+          if (transaction !== undefined) transaction.push([cmd, args, offset]);
+          else run(cmd, args, offset);
+        }
+        if ((commands & 1023) === 0) {
+          const now = performance.now();
+          if (progress) progress.loadedBytes = base + start;
+          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+            lastReport = now;
+            log.notice(
+              `Loading AOF: ${commands} commands, ${megabytes(base + start)} of ${
+                megabytes(size)
+              } MB (${megabytes((base + start) / ((now - started) / 1000))} MB/s)`,
+            );
+          }
+        }
       }
+      // Keep the unparsed tail, grow if a single command fills the buffer.
+      if (start > 0) {
+        buffer.copyWithin(0, start, end);
+        base += start;
+        end -= start;
+        start = 0;
+      }
+      if (end === buffer.byteLength) {
+        const grown = new Uint8Array(buffer.byteLength * 2);
+        grown.set(buffer);
+        buffer = grown;
+        view = binaryView(buffer);
+      }
+      const count = await file.read(buffer.subarray(end));
+      if (count === null) break;
+      end += count;
     }
   } finally {
     file.close();
+    keyspace.clock = clock;
     server.loading = false;
+    server.stats.commandsProcessed = commandsBefore;
   }
+
   let truncatedAt: number | undefined;
-  if (consumed < total) {
-    truncatedAt = consumed;
+  if (transaction !== undefined || end > start) {
+    if (transaction !== undefined) {
+      log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${path}`);
+    }
+    truncatedAt = transaction !== undefined ? transactionOffset : base + start;
     if (!server.config.aofLoadTruncated) {
       throw new AofLoadError(
-        `Unexpected end of file reading the append only file ${path} at offset ${consumed}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
+        `Unexpected end of file reading the append only file ${path} at offset ${truncatedAt} (file size ${size}). You can: 1) Make a backup of your AOF file, then use redis-check-aof --fix <filename>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
       );
     }
-    await Deno.truncate(path, consumed);
+    log.warning(`!!! Warning: short read while loading the AOF file ${path}!!!`);
+    log.warning(`!!! Truncating the AOF ${path} at offset ${truncatedAt} !!!`);
+    try {
+      await Deno.truncate(path, truncatedAt);
+    } catch (error) {
+      throw new AofLoadError(
+        `Error truncating the AOF file ${path}: ${(error as Error).message}`,
+      );
+    }
+    log.warning(`AOF ${path} loaded anyway because aof-load-truncated is enabled`);
   }
-  return { commands, bytes: total, seconds: (performance.now() - started) / 1000, truncatedAt };
+  const expiredKeys = dropExpiredKeys(server);
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = truncatedAt ?? size;
+  if (progress) progress.loadedBytes = bytes;
+  log.notice(
+    `DB loaded from append only file: ${seconds.toFixed(3)} seconds (${commands} commands, ${
+      megabytes(bytes)
+    } MB, ${megabytes(bytes / Math.max(seconds, 1e-6))} MB/s, ${
+      Math.round(commands / Math.max(seconds, 1e-6))
+    } commands/s)`,
+  );
+  if (expiredKeys > 0) log.notice(`${expiredKeys} expired keys dropped after loading`);
+  return { commands, bytes, seconds, truncatedAt, expiredKeys };
+}
+
+/** Removes keys whose deadline passed while the server was down. */
+function dropExpiredKeys(server: Server): number {
+  const now = server.keyspace.clock.now();
+  let dropped = 0;
+  for (const db of server.keyspace.databases) {
+    for (const [key, deadline] of db.expires) {
+      if (deadline <= now) {
+        db.delete(key);
+        dropped++;
+      }
+    }
+  }
+  return dropped;
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
 }
