@@ -71,7 +71,8 @@ export function dispatch(client: Client, args: string[]): void {
   }
   client.lastCommandName = cmd.name;
 
-  if (cmd.isWrite && server.writeError !== undefined) {
+  // Like Redis, PING is refused too, so health checks see the failure.
+  if ((cmd.isWrite || cmd.name === "ping") && server.writeError !== undefined) {
     if (client.transaction !== undefined) client.transactionFailed = true;
     client.reply.error(server.writeError);
     return;

@@ -61,7 +61,7 @@ export class Connection {
     }
     parser.shrinkIfIdle();
     this.server.markPending(client);
-    this.server.flush();
+    this.server.scheduleFlush();
   }
 
   /** The socket closed. */

@@ -76,6 +76,7 @@ export class Server {
   /** Called to stop the process (SHUTDOWN); set by main. */
   shutdownHandler: ((reason: string) => Promise<void>) | undefined;
   #nextClientId = 1;
+  #flushScheduled = false;
 
   constructor(readonly config: Config, readonly log: Logger) {
     this.keyspace = new Keyspace(config.databases);
@@ -151,6 +152,22 @@ export class Server {
   markPending(client: Client): void {
     this.#pendingClients.add(client);
   }
+
+  /**
+   * Flushes once the current task ends, so every connection that received
+   * data in this turn of the event loop shares one AOF write (a microtask:
+   * setImmediate would run before the next I/O poll and starve clients).
+   */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#scheduledFlush);
+  }
+
+  readonly #scheduledFlush = () => {
+    this.#flushScheduled = false;
+    this.flush();
+  };
 
   /**
    * Ends a batch: writes the AOF, then sends all pending replies. Under
