@@ -84,14 +84,18 @@ export interface LexRange {
 }
 
 /**
- * Parses the `min max` arguments of the score-range commands like Redis's
- * zslParseRange: an optional `(` makes a bound exclusive, and the rest is a
- * double (`1.5`, `-2e3`, `inf`, `-inf`, `+inf`). Returns undefined for what
- * Redis answers with "ERR min or max is not a float": NaN and trailing
- * garbage. It is stricter than Redis 7.0's bare strtod in three corners,
- * matching parseDouble everywhere else: an empty number (`""` or a bare `(`,
- * which 7.0 reads as 0, a bug with fixes under review upstream), leading
- * whitespace (which strtod skips) and overflow such as `1e400` (read as inf).
+ * Parses the `min max` arguments of the score-range commands like Redis
+ * 7.0's zslParseRange: an optional `(` makes a bound exclusive, and the rest
+ * is read by a bare `strtod` that must consume it all (`1.5`, `-2e3`, `inf`,
+ * `-inf`, `+inf`, `0x1p3`). Returns undefined for what Redis answers with
+ * "ERR min or max is not a float": NaN, trailing garbage or blanks, a bound
+ * of blanks only.
+ *
+ * That is laxer than score arguments (parseDouble) in the corners where
+ * strtod is: leading blanks are skipped, overflow such as `1e400` reads as
+ * an infinity, a bound stops at a NUL byte (C strings), and an empty number
+ * (`""` or a bare `(`) reads as 0. Clients see these answers from Redis
+ * 7.0, so they are kept, even though the last is an upstream bug.
  *
  * @example
  * ```ts
@@ -102,10 +106,33 @@ export interface LexRange {
 export function parseScoreRange(min: string, max: string): ScoreRange | undefined {
   const minExclusive = min.charCodeAt(0) === OPEN_PAREN;
   const maxExclusive = max.charCodeAt(0) === OPEN_PAREN;
-  const minValue = parseDouble(minExclusive ? min.slice(1) : min);
-  const maxValue = parseDouble(maxExclusive ? max.slice(1) : max);
+  const minValue = parseScoreBound(minExclusive ? min.slice(1) : min);
+  const maxValue = parseScoreBound(maxExclusive ? max.slice(1) : max);
   if (minValue === undefined || maxValue === undefined) return undefined;
   return { min: minValue, max: maxValue, minExclusive, maxExclusive };
+}
+
+/** Decimal notation, which `Number` reads exactly as strtod does (overflow included). */
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `strtod(text, &end)` with `*end == '\0'` required, NaN refused. */
+function parseScoreBound(text: string): number | undefined {
+  const nul = text.indexOf("\0");
+  const bound = nul < 0 ? text : text.slice(0, nul);
+  // Nothing to convert: strtod returns 0 and leaves the end pointer at the
+  // start, which is the terminator only when the string is empty.
+  if (bound === "") return 0;
+  let start = 0;
+  while (start < bound.length && isSpace(bound.charCodeAt(start))) start++;
+  if (start === bound.length) return undefined;
+  const number = bound.slice(start);
+  if (DECIMAL_NUMBER.test(number)) return Number(number);
+  return parseDouble(number); // infinities and hex floats; never NaN
+}
+
+/** C's isspace in the "C" locale. */
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
 }
 
 /**

@@ -268,11 +268,20 @@ Deno.test("parseScoreRange reads ( as exclusive and numbers as strtod does", () 
   assert.equal(parseScoreRange("0", "(-3")?.max, -3);
 });
 
-Deno.test("parseScoreRange rejects NaN, empty numbers, blanks and trailing garbage", () => {
-  for (const bad of ["nan", "(nan", "", "(", " 1", "(\t1", "1 ", "abc", "1x", "((1", "[1", "1e"]) {
+Deno.test("parseScoreRange rejects NaN and trailing garbage", () => {
+  for (const bad of ["nan", "(nan", "1 ", "abc", "1x", "((1", "[1", "1e"]) {
     assert.equal(parseScoreRange(bad, "1"), undefined, `min ${JSON.stringify(bad)}`);
     assert.equal(parseScoreRange("1", bad), undefined, `max ${JSON.stringify(bad)}`);
   }
+});
+
+Deno.test("parseScoreRange reads what Redis 7.0's bare strtod reads", () => {
+  // Empty text and a bare "(" read as 0, leading blanks are skipped, overflow is inf.
+  assert.equal(parseScoreRange("", "1")?.min, 0);
+  assert.equal(parseScoreRange("(", "1")?.min, 0);
+  assert.equal(parseScoreRange(" 1", "2")?.min, 1);
+  assert.equal(parseScoreRange("(\t1", "2")?.min, 1);
+  assert.equal(parseScoreRange("0", "1e400")?.max, Infinity);
 });
 
 Deno.test("parseLexRange accepts [x, (x, - and + and nothing else", () => {
