@@ -30,6 +30,20 @@ export const TIMEOUT_NEGATIVE = "ERR timeout is negative";
 export const STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 export const NOT_POSITIVE = "ERR value is out of range, must be positive";
 
+export const NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0";
+export const NUMKEYS_TOO_LARGE = "ERR Number of keys can't be greater than number of args";
+export const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
+export const COUNT_NOT_POSITIVE = "ERR count should be greater than 0";
+export const VALUE_OUT_OF_RANGE = "ERR value is out of range";
+/** The count of SRANDMEMBER/HRANDFIELD/ZRANDMEMBER, read as a long in -LONG_MAX..LONG_MAX. */
+export const RANDOM_COUNT_RANGE =
+  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/**
+ * Ours, not Redis's: a random-member command with a huge negative count would
+ * build a reply larger than memory (Redis 7.0 dies of it); we refuse instead.
+ */
+export const RANDOM_REPLY_TOO_LARGE = "ERR value is out of range, the reply would be too large";
+
 /** Redis prints at most this many bytes of a user-supplied name in errors. */
 const NAME_LIMIT = 128;
 

@@ -33,7 +33,9 @@ import {
   NOT_FLOAT,
   NOT_INTEGER,
   OVERFLOW,
+  RANDOM_COUNT_RANGE,
   SYNTAX_ERROR,
+  VALUE_OUT_OF_RANGE,
   WRONG_TYPE,
   wrongArity,
 } from "./errors.ts";
@@ -44,10 +46,6 @@ const HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer";
 const HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float";
 const INCREMENT_NOT_FINITE = "ERR value is NaN or Infinity";
 const RESULT_NOT_FINITE = "ERR increment would produce NaN or Infinity";
-const VALUE_OUT_OF_RANGE = "ERR value is out of range";
-/** HRANDFIELD's count is read as a long in -LONG_MAX..LONG_MAX. */
-const COUNT_OUT_OF_RANGE =
-  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /** Redis 7.0's default `hash-max-listpack-entries`. */
 const LISTPACK_MAX_ENTRIES = 512;
@@ -243,7 +241,7 @@ function hrandfield(client: Client, args: string[]): void {
   }
   const exactCount = parseInt64(args[2]!);
   if (exactCount === undefined) throw new CommandError(NOT_INTEGER);
-  if (exactCount === LONG_MIN) throw new CommandError(COUNT_OUT_OF_RANGE);
+  if (exactCount === LONG_MIN) throw new CommandError(RANDOM_COUNT_RANGE);
   if (args.length > 4 || (args.length === 4 && args[3]!.toUpperCase() !== "WITHVALUES")) {
     throw new CommandError(SYNTAX_ERROR);
   }

@@ -29,16 +29,16 @@ import { deleteIfEmpty, getList } from "./access.ts";
 import { blockClient, blockingAllowed, parseTimeout } from "./blocking.ts";
 import {
   CommandError,
+  COUNT_NOT_POSITIVE,
   INDEX_OUT_OF_RANGE,
   NO_SUCH_KEY,
   NOT_POSITIVE,
+  NUMKEYS_NOT_POSITIVE,
   SYNTAX_ERROR,
   wrongArity,
 } from "./errors.ts";
 import { command } from "./table.ts";
 
-const NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0";
-const COUNT_NOT_POSITIVE = "ERR count should be greater than 0";
 const COUNT_NEGATIVE = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 const RANK_ZERO =

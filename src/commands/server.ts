@@ -246,7 +246,9 @@ function commandDocs(client: Client, args: string[]): void {
   const names = args.slice(2);
   const commands = names.length === 0
     ? allCommands()
-    : names.map((name) => commandTable().get(name.toLowerCase())).filter((cmd) => cmd !== undefined);
+    : names.map((name) => commandTable().get(name.toLowerCase())).filter((cmd) =>
+      cmd !== undefined
+    );
   client.reply.mapHeader(commands.length);
   for (const cmd of commands) {
     client.reply.bulk(cmd.name);

@@ -30,21 +30,18 @@ import type { Client } from "../server/client.ts";
 import type { SetValue } from "../store/values.ts";
 import { deleteIfEmpty, getOrCreate, getSet } from "./access.ts";
 import { parseInt64, parseInteger, requireInteger } from "./arguments.ts";
-import { CommandError, NOT_POSITIVE, SYNTAX_ERROR } from "./errors.ts";
+import {
+  CommandError,
+  LIMIT_NEGATIVE,
+  NOT_POSITIVE,
+  NUMKEYS_NOT_POSITIVE,
+  NUMKEYS_TOO_LARGE,
+  RANDOM_COUNT_RANGE,
+  RANDOM_REPLY_TOO_LARGE,
+  SYNTAX_ERROR,
+} from "./errors.ts";
 import { scanCollection } from "./scan.ts";
 import { command } from "./table.ts";
-
-export const NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0";
-export const NUMKEYS_TOO_LARGE = "ERR Number of keys can't be greater than number of args";
-export const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
-/** SRANDMEMBER's count range (Redis's message, grammar included). */
-export const RANDOM_COUNT_RANGE =
-  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-/**
- * Ours, not Redis's: SRANDMEMBER with a huge negative count would build a
- * reply larger than memory (Redis 7.0 dies of it); we refuse instead.
- */
-export const RANDOM_REPLY_TOO_LARGE = "ERR value is out of range, the reply would be too large";
 
 const INT64_MIN = -9223372036854775808n;
 /** Largest reply SRANDMEMBER with a negative count may build: proto-max-bulk-len. */

@@ -55,18 +55,18 @@ import { parseInt64, parseInteger, requireDouble, requireInteger } from "./argum
 import { blockClient, parseTimeout } from "./blocking.ts";
 import {
   CommandError,
+  COUNT_NOT_POSITIVE,
+  LIMIT_NEGATIVE,
   MIN_MAX_NOT_FLOAT,
   NOT_POSITIVE,
-  SYNTAX_ERROR,
-  WRONG_TYPE,
-} from "./errors.ts";
-import { scanCollection } from "./scan.ts";
-import {
-  LIMIT_NEGATIVE,
   NUMKEYS_NOT_POSITIVE,
   RANDOM_COUNT_RANGE,
   RANDOM_REPLY_TOO_LARGE,
-} from "./sets.ts";
+  SYNTAX_ERROR,
+  VALUE_OUT_OF_RANGE,
+  WRONG_TYPE,
+} from "./errors.ts";
+import { scanCollection } from "./scan.ts";
 import { command } from "./table.ts";
 
 export const XX_AND_NX = "ERR XX and NX options at the same time are not compatible";
@@ -79,8 +79,6 @@ export const LIMIT_WITHOUT_BY =
 export const WITHSCORES_WITH_BYLEX =
   "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 export const WEIGHT_NOT_FLOAT = "ERR weight value is not a float";
-export const COUNT_NOT_POSITIVE = "ERR count should be greater than 0";
-export const VALUE_OUT_OF_RANGE = "ERR value is out of range";
 
 /** ZUNION, ZINTER, ZDIFF (and STORE forms), ZINTERCARD with numkeys below 1. */
 export function noInputKeys(commandName: string): string {
