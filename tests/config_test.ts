@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { aofPath, ConfigError, parseCommandLine } from "../src/config.ts";
-import { freePort, repoRoot, startOurServer } from "./helpers/servers.ts";
+import { freePort, RawClient, repoRoot, startOurServer } from "./helpers/servers.ts";
 
 function serve(argv: string[]) {
   const parsed = parseCommandLine(argv);
@@ -60,7 +60,7 @@ Deno.test("CLI: bad flags and values are one clear error", () => {
   assert.throws(() => parseCommandLine(["--port", "abc"]), /Invalid value for --port: 'abc'/);
   assert.throws(() => parseCommandLine(["--port", "70000"]), ConfigError);
   assert.throws(() => parseCommandLine(["--appendfsync", "sometimes"]), /appendfsync/);
-  assert.throws(() => parseCommandLine(["--appendonly", "maybe"]), /yes or no/);
+  assert.throws(() => parseCommandLine(["--appendonly", "maybe"]), /'yes' or 'no'/);
   assert.throws(() => parseCommandLine(["stray"]), ConfigError);
   assert.equal(parseCommandLine(["--help"]).action, "help");
   assert.equal(parseCommandLine(["-v"]).action, "version");
@@ -117,13 +117,18 @@ Deno.test("CLI process: a port in use is a clear message and exit 1", async () =
 
 Deno.test("start-up log: version, pid, AOF, loaded commands, ready", async () => {
   const dir = await Deno.makeTempDir();
+  const first = await startOurServer({ args: ["--appendonly", "yes", "--dir", dir] });
+  const client = await RawClient.connect(first.port);
+  await client.command("SET", "k", "v");
+  await client.close();
+  await first.stop();
   const server = await startOurServer({ args: ["--appendonly", "yes", "--dir", dir] });
   const { code, stderr } = await server.stop();
   await Deno.remove(dir, { recursive: true });
   assert.equal(code, 0);
   assert.match(stderr, /version=.*pid=\d+/);
   assert.match(stderr, /Append only file: .*database\.aof/);
-  assert.match(stderr, /DB loaded from append only file: .* \(0 commands/);
-  assert.match(stderr, /Ready to accept connections/);
+  assert.match(stderr, /DB loaded from append only file: [\d.]+ seconds \(\d+ commands/);
+  assert.match(stderr, /Ready to accept connections tcp on 127\.0\.0\.1:\d+/);
   assert.match(stderr, /Received SIGTERM/);
 });

@@ -79,7 +79,6 @@ const LF = 10;
 const ASTERISK = 42;
 const DOLLAR = 36;
 const HASH = 35;
-const MINUS = 45;
 
 const silentTransport: ClientTransport = {
   write() {},
@@ -240,11 +239,13 @@ export async function loadAppendOnlyFile(
     );
   const run = (cmd: Command, args: string[], offset: number) => {
     call(client, cmd, args);
-    const reply = client.reply.take();
-    if (reply[0] === MINUS) {
-      const message = new TextDecoder().decode(reply.subarray(1, reply.byteLength - 2));
-      throw damaged(`Command '${describeCommand(args)}' failed (${message})`, offset);
+    if (!client.reply.startsWithError()) {
+      client.reply.truncate(0);
+      return;
     }
+    const reply = client.reply.take();
+    const message = new TextDecoder().decode(reply.subarray(1, reply.byteLength - 2));
+    throw damaged(`Command '${describeCommand(args)}' failed (${message})`, offset);
   };
 
   try {
@@ -273,7 +274,19 @@ export async function loadAppendOnlyFile(
         const args = parsed.args;
         if (args === undefined) continue;
         commands++;
-        const name = args[0]!.toLowerCase();
+        let cmd: Command;
+        try {
+          cmd = resolveCommand(args);
+        } catch (error) {
+          const message = (error as Error).message;
+          throw damaged(
+            message.startsWith("ERR unknown command")
+              ? `Unknown command '${describeCommand([args[0]!])}'`
+              : `Invalid command '${describeCommand(args)}' (${message})`,
+            offset,
+          );
+        }
+        const name = cmd.name;
         if (name === "multi") {
           if (transaction !== undefined) throw damaged("Nested MULTI", offset);
           transaction = [];
@@ -282,24 +295,15 @@ export async function loadAppendOnlyFile(
           if (transaction === undefined) throw damaged("EXEC without MULTI", offset);
           const queued = transaction;
           transaction = undefined;
-          for (const [cmd, queuedArgs, queuedOffset] of queued) run(cmd, queuedArgs, queuedOffset);
+          for (const [queuedCmd, queuedArgs, queuedOffset] of queued) {
+            run(queuedCmd, queuedArgs, queuedOffset);
+          }
         } else if (name === "discard" && transaction !== undefined) {
           transaction = undefined;
+        } else if (transaction !== undefined) {
+          transaction.push([cmd, args, offset]);
         } else {
-          let cmd: Command;
-          try {
-            cmd = resolveCommand(args);
-          } catch (error) {
-            const message = (error as Error).message;
-            throw damaged(
-              message.startsWith("ERR unknown command")
-                ? `Unknown command '${describeCommand([args[0]!])}'`
-                : `Invalid command '${describeCommand(args)}' (${message})`,
-              offset,
-            );
-          }
-          if (transaction !== undefined) transaction.push([cmd, args, offset]);
-          else run(cmd, args, offset);
+          run(cmd, args, offset);
         }
         if ((commands & 1023) === 0) {
           const now = performance.now();

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { type BinaryBuffer, binaryView } from "./binary.ts";
+import { type BinaryBuffer, binaryView, bytesToBinary } from "./binary.ts";
 
 /** Thrown for malformed input; the connection answers with it and closes. */
 export class ProtocolError extends Error {
@@ -235,71 +235,74 @@ function isHexDigit(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
 }
 
-const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
+const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, b: 8, a: 7 };
 
 /**
  * Splits a line like Redis's sdssplitargs: blanks separate arguments, double
  * quotes allow C escapes (`\n`, `\x41`, ...), single quotes allow only `\'`,
  * and a closing quote must be followed by a blank. Returns undefined for
  * unbalanced quotes. A NUL byte ends the line, as it does for the C string.
+ * Each argument's bytes are collected and copied out once, so stored values
+ * are flat strings rather than chains of one-character pieces.
  */
 export function splitInlineArguments(line: string): string[] | undefined {
   const nul = line.indexOf("\0");
   if (nul >= 0) line = line.slice(0, nul);
   const args: string[] = [];
   const length = line.length;
+  const current: number[] = [];
   let p = 0;
   for (;;) {
     while (p < length && isSpace(line.charCodeAt(p))) p++;
     if (p >= length) return args;
-    let current = "";
+    current.length = 0;
     let inDoubleQuotes = false;
     let inSingleQuotes = false;
     let done = false;
     while (!done) {
-      const c = p < length ? line[p]! : "";
+      const atEnd = p >= length;
+      const c = atEnd ? -1 : line.charCodeAt(p);
       if (inDoubleQuotes) {
         if (
-          c === "\\" && line[p + 1] === "x" && p + 3 < length &&
+          c === 92 && line.charCodeAt(p + 1) === 120 && p + 3 < length &&
           isHexDigit(line.charCodeAt(p + 2)) && isHexDigit(line.charCodeAt(p + 3))
         ) {
-          current += String.fromCharCode(parseInt(line.slice(p + 2, p + 4), 16));
+          current.push(parseInt(line.slice(p + 2, p + 4), 16));
           p += 3;
-        } else if (c === "\\" && p + 1 < length) {
+        } else if (c === 92 && p + 1 < length) {
           p++;
-          const escaped = line[p]!;
-          current += ESCAPES[escaped] ?? escaped;
-        } else if (c === '"') {
+          current.push(ESCAPES[line[p]!] ?? line.charCodeAt(p));
+        } else if (c === 34) {
           if (p + 1 < length && !isSpace(line.charCodeAt(p + 1))) return undefined;
           done = true;
-        } else if (c === "") {
+        } else if (atEnd) {
           return undefined;
         } else {
-          current += c;
+          current.push(c);
         }
       } else if (inSingleQuotes) {
-        if (c === "\\" && line[p + 1] === "'") {
+        if (c === 92 && line.charCodeAt(p + 1) === 39) {
           p++;
-          current += "'";
-        } else if (c === "'") {
+          current.push(39);
+        } else if (c === 39) {
           if (p + 1 < length && !isSpace(line.charCodeAt(p + 1))) return undefined;
           done = true;
-        } else if (c === "") {
+        } else if (atEnd) {
           return undefined;
         } else {
-          current += c;
+          current.push(c);
         }
-      } else if (c === "" || c === " " || c === "\n" || c === "\r" || c === "\t") {
+      } else if (atEnd || c === 32 || c === 10 || c === 13 || c === 9) {
         done = true;
-      } else if (c === '"') {
+      } else if (c === 34) {
         inDoubleQuotes = true;
-      } else if (c === "'") {
+      } else if (c === 39) {
         inSingleQuotes = true;
       } else {
-        current += c;
+        current.push(c);
       }
       if (p < length) p++;
     }
-    args.push(current);
+    args.push(bytesToBinary(Uint8Array.from(current)));
   }
 }

@@ -46,6 +46,11 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Whether the bytes written so far begin with an error reply. */
+  startsWithError(): boolean {
+    return this.#length > 0 && this.#bytes[0] === 45;
+  }
+
   /** Drops everything written after `length` (used to undo a partial reply). */
   truncate(length: number): void {
     this.#length = Math.min(this.#length, length);
