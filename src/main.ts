@@ -23,6 +23,7 @@ import { installPubSub } from "./commands/pubsub.ts";
 import { installTransactions } from "./commands/transactions.ts";
 import { startPersistence, stopPersistence } from "./persistence/lifecycle.ts";
 import { AofLoadError } from "./persistence/loader.ts";
+import { startIdleCompaction } from "./server/idle_compaction.ts";
 import { listen, type Listener, ListenError } from "./server/listener.ts";
 import { Logger } from "./server/log.ts";
 import { Server } from "./server/server.ts";
@@ -56,11 +57,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (server.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS) > 0) server.flush();
   }, EXPIRE_CYCLE_INTERVAL_MS);
 
+  const stopIdleCompaction = startIdleCompaction(server);
+
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
       log.warning(reason);
       clearInterval(expireTimer);
+      stopIdleCompaction();
       server.flush();
       await listener.close();
       stopPersistence(server);
