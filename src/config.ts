@@ -59,7 +59,7 @@ export function defaultConfig(): Config {
     loglevel: "notice",
     databases: 16,
     notifyKeyspaceEvents: "",
-    transport: "node",
+    transport: "deno",
     save: "",
   };
 }
@@ -120,7 +120,7 @@ Options (Redis-style; the single-dash forms -port and -aof also work):
   --databases <n>                 number of databases (default 16)
   --loglevel debug|verbose|notice|warning|nothing  (default notice)
   --notify-keyspace-events <flags>  keyspace notifications (default off)
-  --transport node|deno           socket layer (default node)
+  --transport deno|node           socket layer (default deno)
   -h, --help                      show this help
   -v, --version                   show the version`;
 
