@@ -7,63 +7,9 @@
  * @module
  */
 
+import { assertSameReply, query, seededRandom, withBothServers } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import {
-  decodeReply,
-  escapeBytes,
-  findReplyEnd,
-  RawClient,
-  type ReplyValue,
-  startOurServer,
-  startRedisServer,
-} from "../helpers/servers.ts";
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
-
-/** Runs `test` with a client of our server and one of a real redis-server; skips without Redis. */
-async function withBothServers(
-  test: (ours: RawClient, redis: RawClient) => Promise<void>,
-): Promise<void> {
-  const redisServer = await startRedisServer();
-  if (redisServer === undefined) {
-    console.warn("redis-server not installed: skipping the comparison");
-    return;
-  }
-  const ourServer = await startOurServer();
-  const ours = await RawClient.connect(ourServer.port);
-  const redis = await RawClient.connect(redisServer.port);
-  try {
-    await test(ours, redis);
-  } finally {
-    await Promise.all([ours.close(), redis.close()]);
-    await Promise.all([ourServer.stop(), redisServer.stop()]);
-  }
-}
-
-/** Sends the same command to both servers and asserts identical reply bytes. */
-async function assertSameReply(
-  ours: RawClient,
-  redis: RawClient,
-  ...args: (string | Uint8Array)[]
-): Promise<void> {
-  const [expected, actual] = await Promise.all([redis.command(...args), ours.command(...args)]);
-  const shown = args.map((arg) => typeof arg === "string" ? arg : escapeBytes(arg)).join(" ");
-  assert.equal(escapeBytes(actual), escapeBytes(expected), `reply to ${shown}`);
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { decodeReply, findReplyEnd, RawClient, startOurServer } from "../helpers/servers.ts";
 
 function randomInteger(random: () => number, from: number, to: number): number {
   return from + Math.floor(random() * (to - from + 1));

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { blockClient, parseTimeout } from "../../src/commands/blocking.ts";
 import { dispatch } from "../../src/commands/dispatcher.ts";
@@ -26,10 +27,6 @@ import {
 /** Sends a command without waiting for its reply (it blocks). */
 function send(client: RawClient, ...args: string[]): Promise<void> {
   return client.send(encodeCommand(args));
-}
-
-async function raw(client: RawClient, ...args: string[]): Promise<string> {
-  return bytesToLatin1(await client.command(...args));
 }
 
 async function nextReply(client: RawClient, timeoutMs?: number): Promise<string> {

@@ -9,50 +9,12 @@
  * @module
  */
 
+import { parseAof, query, range, withOurServer } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
 import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { SortedSet } from "../../src/store/sorted_set.ts";
-import {
-  decodeReply,
-  findReplyEnd,
-  RawClient,
-  type ReplyValue,
-  type RunningServer,
-  startOurServer,
-  startRedisServer,
-} from "../helpers/servers.ts";
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
-
-async function withOurServer(
-  test: (client: RawClient, server: RunningServer) => Promise<void>,
-  options: { args?: string[]; dir?: string } = {},
-): Promise<void> {
-  const server = await startOurServer(options);
-  const client = await RawClient.connect(server.port);
-  try {
-    await test(client, server);
-  } finally {
-    await client.close();
-    await server.stop();
-  }
-}
-
-/** The commands of an AOF file, each as its arguments. */
-function parseAof(bytes: Uint8Array): string[][] {
-  const commands: string[][] = [];
-  let position = 0;
-  while (position < bytes.byteLength) {
-    const end = findReplyEnd(bytes, position);
-    assert.ok(end !== undefined, "truncated AOF");
-    commands.push(decodeReply(bytes.subarray(position, end)) as string[]);
-    position = end;
-  }
-  return commands;
-}
+import { decodeReply, RawClient, startOurServer, startRedisServer } from "../helpers/servers.ts";
 
 /** Runs `commands` with the AOF on and returns everything it logged. */
 async function loggedCommands(commands: string[][]): Promise<string[][]> {
@@ -100,10 +62,6 @@ async function notificationsFor(port: number, commands: string[][]): Promise<str
   } finally {
     await Promise.all([subscriber.close(), client.close()]);
   }
-}
-
-function range(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 }
 
 /** Every key a full SCAN iteration returns, running `between` after each call. */

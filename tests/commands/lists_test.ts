@@ -10,15 +10,11 @@
  * @module
  */
 
+import { raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
 import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { bytesToLatin1, decodeReply, RawClient, startOurServer } from "../helpers/servers.ts";
-
-/** The raw reply to one command, as a binary string. */
-async function raw(client: RawClient, ...args: string[]): Promise<string> {
-  return bytesToLatin1(await client.command(...args));
-}
 
 async function call(client: RawClient, ...args: string[]) {
   return decodeReply(await client.command(...args));

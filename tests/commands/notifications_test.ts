@@ -6,23 +6,14 @@
  * @module
  */
 
+import { query } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import {
   formatNotifyFlags,
   INVALID_NOTIFY_FLAGS,
   parseNotifyFlags,
 } from "../../src/server/notifications.ts";
-import {
-  decodeReply,
-  RawClient,
-  type ReplyValue,
-  type RunningServer,
-  startOurServer,
-} from "../helpers/servers.ts";
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
+import { decodeReply, RawClient, type RunningServer, startOurServer } from "../helpers/servers.ts";
 
 /** Runs `test` with a subscriber to every notification and a client making changes. */
 async function withSubscriber(

@@ -8,29 +8,19 @@
  * @module
  */
 
+import { query, raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import {
   bytesToLatin1,
   decodeReply,
   encodeCommand,
-  latin1Bytes,
   LOOPBACK,
   ourServerIsOverridden,
   RawClient,
-  type ReplyValue,
   type RunningServer,
   sleep,
   startOurServer,
 } from "../helpers/servers.ts";
-
-/** Sends binary-string arguments; returns the raw reply as a binary string. */
-async function raw(client: RawClient, ...args: string[]): Promise<string> {
-  return bytesToLatin1(await client.command(...args.map(latin1Bytes)));
-}
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
 
 async function next(client: RawClient): Promise<string> {
   return bytesToLatin1(await client.readReply());

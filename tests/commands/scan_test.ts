@@ -11,6 +11,7 @@
  * @module
  */
 
+import { range } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { CommandError } from "../../src/commands/errors.ts";
 import { getHash, getSortedSet } from "../../src/commands/access.ts";
@@ -32,10 +33,6 @@ type ScanReply = [cursor: string, elements: string[]];
 function asScanReply(value: ReplyValue): ScanReply {
   assert.ok(Array.isArray(value) && value.length === 2, `not a scan reply: ${value}`);
   return value as ScanReply;
-}
-
-function range(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 }
 
 Deno.test("scan: cursors parse as strtoul does, else ERR invalid cursor", () => {

@@ -7,105 +7,20 @@
  * @module
  */
 
-import assert from "node:assert/strict";
 import {
-  decodeReply,
-  escapeBytes,
-  findReplyEnd,
-  RawClient,
-  type ReplyValue,
-  type RunningServer,
-  startOurServer,
-  startRedisServer,
-} from "../helpers/servers.ts";
+  assertSameReply,
+  parseAof,
+  query,
+  randomDecimal,
+  randomDigits,
+  seededRandom,
+  withBothServers,
+  withOurServer,
+} from "../helpers/test_support.ts";
+import assert from "node:assert/strict";
+import { decodeReply, escapeBytes } from "../helpers/servers.ts";
 
 const ENCODER = new TextEncoder();
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
-
-async function withOurServer(
-  test: (client: RawClient, server: RunningServer) => Promise<void>,
-  options: { args?: string[]; dir?: string } = {},
-): Promise<void> {
-  const server = await startOurServer(options);
-  const client = await RawClient.connect(server.port);
-  try {
-    await test(client, server);
-  } finally {
-    await client.close();
-    await server.stop();
-  }
-}
-
-/** Runs `test` with a client of our server and one of a real redis-server; skips without Redis. */
-async function withBothServers(
-  test: (ours: RawClient, redis: RawClient) => Promise<void>,
-): Promise<void> {
-  const redisServer = await startRedisServer();
-  if (redisServer === undefined) {
-    console.warn("redis-server not installed: skipping the comparison");
-    return;
-  }
-  const ourServer = await startOurServer();
-  const ours = await RawClient.connect(ourServer.port);
-  const redis = await RawClient.connect(redisServer.port);
-  try {
-    await test(ours, redis);
-  } finally {
-    await Promise.all([ours.close(), redis.close()]);
-    await Promise.all([ourServer.stop(), redisServer.stop()]);
-  }
-}
-
-/** Sends the same command to both servers and asserts identical reply bytes. */
-async function assertSameReply(ours: RawClient, redis: RawClient, ...args: string[]) {
-  const [expected, actual] = await Promise.all([redis.command(...args), ours.command(...args)]);
-  assert.equal(escapeBytes(actual), escapeBytes(expected), `reply to ${args.join(" ")}`);
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomDigits(random: () => number, count: number): string {
-  let digits = "";
-  for (let i = 0; i < count; i++) digits += String(Math.floor(random() * 10));
-  return digits;
-}
-
-/** A decimal number of varied size and precision, sometimes with an exponent. */
-function randomDecimal(random: () => number): string {
-  const sign = random() < 0.35 ? "-" : "";
-  let text = sign + randomDigits(random, 1 + Math.floor(random() * 12)).replace(/^0+(?=\d)/, "");
-  if (random() < 0.8) text += "." + randomDigits(random, 1 + Math.floor(random() * 19));
-  if (random() < 0.25) {
-    text += `e${random() < 0.5 ? "-" : ""}${Math.floor(random() * 25)}`;
-  }
-  return text;
-}
-
-/** The commands of an AOF file, each as its arguments. */
-function parseAof(bytes: Uint8Array): string[][] {
-  const commands: string[][] = [];
-  let position = 0;
-  while (position < bytes.byteLength) {
-    const end = findReplyEnd(bytes, position);
-    assert.ok(end !== undefined, "truncated AOF");
-    commands.push(decodeReply(bytes.subarray(position, end)) as string[]);
-    position = end;
-  }
-  return commands;
-}
 
 /**
  * Runs `commands` on a server with the AOF on and returns what it logged

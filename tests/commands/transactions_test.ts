@@ -8,6 +8,7 @@
  * @module
  */
 
+import { query, raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import {
   bytesToLatin1,
@@ -19,15 +20,6 @@ import {
   sleep,
   startOurServer,
 } from "../helpers/servers.ts";
-
-/** The raw reply as a binary string, for byte-exact assertions. */
-async function raw(client: RawClient, ...args: string[]): Promise<string> {
-  return bytesToLatin1(await client.command(...args));
-}
-
-async function query(client: RawClient, ...args: string[]): Promise<ReplyValue> {
-  return decodeReply(await client.command(...args));
-}
 
 /** Runs `test` with two connections to a fresh server of ours. */
 async function withTwoClients(

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { Deque } from "../../src/store/deque.ts";
+import { seededRandom } from "../helpers/test_support.ts";
 
 /** A deque holding `values` whose head sits `offset` slots into its ring. */
 function wrapped(values: number[], offset: number): Deque<number> {
@@ -107,18 +108,6 @@ Deno.test("Deque iterates from head to tail and copies an iterable", () => {
   const deque = new Deque(["x", "y", "z"]);
   assert.deepEqual([...deque], ["x", "y", "z"]);
 });
-
-/** mulberry32: a small seeded generator, so a failure replays exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One random operation applied to both the deque and the model; returns its name. */
 function randomStep(

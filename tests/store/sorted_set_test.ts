@@ -15,6 +15,7 @@ import {
   type ScoreRange,
   SortedSet,
 } from "../../src/store/sorted_set.ts";
+import { seededRandom } from "../helpers/test_support.ts";
 
 type Encoding = "listpack" | "skiplist";
 const ENCODINGS: Encoding[] = ["listpack", "skiplist"];
@@ -312,18 +313,6 @@ Deno.test("parseLexRange accepts [x, (x, - and + and nothing else", () => {
     assert.equal(parseLexRange("-", bad), undefined, `max ${JSON.stringify(bad)}`);
   }
 });
-
-/** mulberry32: a small seeded generator, so a failure replays exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function compareEntries(a: [string, number], b: [string, number]): number {
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
