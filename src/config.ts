@@ -124,9 +124,13 @@ Options (Redis-style; the single-dash forms -port and -aof also work):
   -h, --help                      show this help
   -v, --version                   show the version`;
 
-/** Turns `-port` into `--port` so parseArgs sees the seed's flags as long ones. */
+/**
+ * Turns `-port` into `--port` so parseArgs sees the seed's flags as long
+ * ones, and drops a leading `--` (`deno task start -- --port 7000`).
+ */
 function normaliseSingleDash(argv: readonly string[]): string[] {
-  return argv.map((arg) => /^-[a-z][a-z-]+(=.*)?$/.test(arg) ? `-${arg}` : arg);
+  const flags = argv[0] === "--" ? argv.slice(1) : argv;
+  return flags.map((arg) => /^-[a-z][a-z-]+(=.*)?$/.test(arg) ? `-${arg}` : arg);
 }
 
 /** Parses the command line; throws ConfigError with one clear line on bad input. */

@@ -53,6 +53,7 @@ Deno.test("CLI: Redis-style flags", () => {
   assert.equal(config.databases, 4);
   assert.equal(config.loglevel, "warning");
   assert.equal(serve(["--port=7001"]).port, 7001);
+  assert.equal(serve(["--", "--port", "7002"]).port, 7002);
 });
 
 Deno.test("CLI: bad flags and values are one clear error", () => {
