@@ -42,6 +42,17 @@ export function getString(client: Client, key: string): string | undefined {
   throw new CommandError(WRONG_TYPE);
 }
 
+/**
+ * The string at `key` for a command about to modify it, or undefined;
+ * WRONGTYPE if the key holds another type. Like Redis's lookupKeyWrite, it
+ * applies lazy expiry but does not count a keyspace hit or miss.
+ */
+export function getStringForWrite(client: Client, key: string): string | undefined {
+  const value = client.db.lookup(key);
+  if (value === undefined || typeof value === "string") return value;
+  throw new CommandError(WRONG_TYPE);
+}
+
 export function getHash(client: Client, key: string): HashValue | undefined {
   return lookupTyped(client, key, "hash") as HashValue | undefined;
 }

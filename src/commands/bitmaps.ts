@@ -25,9 +25,9 @@ import type { Client } from "../server/client.ts";
 import { binaryToBytes, bytesToBinary } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import { ArgumentCursor, parseInt64, parseInteger, requireInteger } from "./arguments.ts";
-import { getString } from "./access.ts";
+import { getString, getStringForWrite } from "./access.ts";
 import { CommandError, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
-import { ensureStringFits, getStringForWrite } from "./strings.ts";
+import { ensureStringFits } from "./strings.ts";
 import { command } from "./table.ts";
 
 const BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range";

@@ -39,7 +39,7 @@ import {
   parseInteger,
   requireInteger,
 } from "./arguments.ts";
-import { getString, lookupRead } from "./access.ts";
+import { getString, getStringForWrite, lookupRead } from "./access.ts";
 import {
   CommandError,
   invalidExpireTime,
@@ -70,17 +70,6 @@ const INT64_MIN_BIG = -9223372036854775808n;
  */
 const MAX_STRING_LENGTH = 2 ** 29 - 24;
 const LONG_DOUBLE_ZERO = parseLongDouble("0")!;
-
-/**
- * The string at `key` for a command about to modify it, or undefined;
- * WRONGTYPE if the key holds another type. Like Redis's lookupKeyWrite, it
- * applies lazy expiry but does not count a keyspace hit or miss.
- */
-export function getStringForWrite(client: Client, key: string): string | undefined {
-  const value = client.db.lookup(key);
-  if (value === undefined || typeof value === "string") return value;
-  throw new CommandError(WRONG_TYPE);
-}
 
 /** Fails with Redis's error when a command would build a string of `length` bytes. */
 export function ensureStringFits(length: number, error = STRING_TOO_LONG): void {
