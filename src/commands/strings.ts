@@ -48,7 +48,6 @@ import {
   OVERFLOW,
   STRING_TOO_LONG,
   SYNTAX_ERROR,
-  WRONG_TYPE,
   wrongArity,
 } from "./errors.ts";
 import { alreadyExpired } from "./expire.ts";
