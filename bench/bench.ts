@@ -46,6 +46,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { parseReply, type Reply, ReplyError } from "./resp.ts";
 
 const HOST = "127.0.0.1";
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -331,16 +332,6 @@ async function readProcFile(path: string): Promise<string> {
 // ---------------------------------------------------------------------------
 // A minimal RESP2 client: enough for PING, DBSIZE, INFO, SUBSCRIBE, PUBLISH.
 
-/** An error reply from the server (a value, not thrown). */
-class ReplyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ReplyError";
-  }
-}
-
-type Reply = string | number | null | ReplyError | Reply[];
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -348,47 +339,6 @@ function encodeCommand(args: readonly string[]): Uint8Array {
   let text = `*${args.length}\r\n`;
   for (const arg of args) text += `$${encoder.encode(arg).length}\r\n${arg}\r\n`;
   return encoder.encode(text);
-}
-
-/** Parses one reply at `start`; undefined when the buffer does not hold all of it yet. */
-function parseReply(buffer: Uint8Array, start: number): [Reply, number] | undefined {
-  let lineEnd = buffer.indexOf(13, start);
-  while (lineEnd >= 0 && buffer[lineEnd + 1] !== 10) {
-    if (lineEnd + 1 >= buffer.length) return undefined;
-    lineEnd = buffer.indexOf(13, lineEnd + 1);
-  }
-  if (lineEnd < 0) return undefined;
-  const line = decoder.decode(buffer.subarray(start + 1, lineEnd));
-  const next = lineEnd + 2;
-  switch (buffer[start]) {
-    case 43: // +
-      return [line, next];
-    case 45: // -
-      return [new ReplyError(line), next];
-    case 58: // :
-      return [Number(line), next];
-    case 36: { // $
-      const length = Number(line);
-      if (length < 0) return [null, next];
-      if (buffer.length < next + length + 2) return undefined;
-      return [decoder.decode(buffer.subarray(next, next + length)), next + length + 2];
-    }
-    case 42: { // *
-      const count = Number(line);
-      if (count < 0) return [null, next];
-      const items: Reply[] = [];
-      let offset = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(buffer, offset);
-        if (!item) return undefined;
-        items.push(item[0]);
-        offset = item[1];
-      }
-      return [items, offset];
-    }
-    default:
-      throw new Error(`Unexpected reply type byte ${buffer[start]} at offset ${start}`);
-  }
 }
 
 class RespClient {

@@ -50,6 +50,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { parseReply, type Reply, ReplyError } from "./resp.ts";
 
 const HOST = "127.0.0.1";
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -317,22 +318,6 @@ function* batches(shape: Shape): Generator<{ bytes: Uint8Array; commands: number
 // ---------------------------------------------------------------------------
 // A minimal RESP2 connection: pipelined writes, replies parsed one at a time.
 
-/** An error reply (a value, not thrown). */
-class ReplyError {
-  constructor(readonly message: string) {}
-}
-
-type Reply = string | number | null | ReplyError | Reply[];
-
-/** Bytes as a binary string (one char per byte); TextDecoder's "latin1" is windows-1252. */
-function bytesToBinary(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return text;
-}
-
 function describeReply(reply: Reply): string {
   if (reply instanceof ReplyError) return reply.message;
   const text = JSON.stringify(reply);
@@ -370,7 +355,7 @@ class RespConnection {
 
   async reply(): Promise<Reply> {
     for (;;) {
-      const parsed = this.#parse(this.#start);
+      const parsed = parseReply(this.#buffer, this.#start, this.#end);
       if (parsed !== undefined) {
         this.#start = parsed[1];
         return parsed[0];
@@ -394,45 +379,6 @@ class RespConnection {
     const read = await this.#conn.read(this.#buffer.subarray(this.#end));
     if (read === null) throw new Error("connection closed by the server");
     this.#end += read;
-  }
-
-  /** The reply at `at` and the offset after it, or undefined if incomplete. */
-  #parse(at: number): [Reply, number] | undefined {
-    const bytes = this.#buffer;
-    let cr = at;
-    while (cr + 1 < this.#end && !(bytes[cr] === 13 && bytes[cr + 1] === 10)) cr++;
-    if (cr + 1 >= this.#end) return undefined;
-    const line = bytesToBinary(bytes.subarray(at + 1, cr));
-    const next = cr + 2;
-    switch (bytes[at]) {
-      case 43: // +
-        return [line, next];
-      case 45: // -
-        return [new ReplyError(line), next];
-      case 58: // :
-        return [Number(line), next];
-      case 36: { // $
-        const length = Number(line);
-        if (length < 0) return [null, next];
-        if (this.#end < next + length + 2) return undefined;
-        return [bytesToBinary(bytes.subarray(next, next + length)), next + length + 2];
-      }
-      case 42: { // *
-        const length = Number(line);
-        if (length < 0) return [null, next];
-        const items: Reply[] = [];
-        let offset = next;
-        for (let i = 0; i < length; i++) {
-          const item = this.#parse(offset);
-          if (item === undefined) return undefined;
-          items.push(item[0]);
-          offset = item[1];
-        }
-        return [items, offset];
-      }
-      default:
-        throw new Error(`unexpected reply type byte ${bytes[at]}`);
-    }
   }
 
   close(): void {
