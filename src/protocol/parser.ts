@@ -30,7 +30,7 @@ export const INLINE_MAX_SIZE = 64 * 1024;
 /** Largest bulk argument (proto-max-bulk-len default). */
 export const MAX_BULK_LENGTH = 512 * 1024 * 1024;
 const MAX_MULTIBULK_LENGTH = 2147483647;
-const INITIAL_CAPACITY = 16 * 1024;
+const INITIAL_CAPACITY = 4 * 1024;
 
 const CR = 13;
 const LF = 10;

@@ -18,7 +18,7 @@ import { formatDouble } from "./doubles.ts";
 /** Protocol version negotiated with HELLO. */
 export type ProtocolVersion = 2 | 3;
 
-const INITIAL_CAPACITY = 16 * 1024;
+const INITIAL_CAPACITY = 1024;
 const CR = 13;
 const LF = 10;
 const ASCII_ZERO = 48;

@@ -115,7 +115,44 @@ function describeListenError(error: NodeJS.ErrnoException, hostname: string, por
   return `Could not create server TCP listening socket ${hostname}:${port}: ${error.message}`;
 }
 
-const READ_SIZE = 64 * 1024;
+/** First read size of a connection; reads that fill it double it up to the maximum. */
+const INITIAL_READ_SIZE = 4 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
+/** Pause before accepting again when the process is out of file descriptors. */
+const DESCRIPTOR_BACKOFF_MS = 100;
+/** Pause after any other accept failure, so a persistent one cannot spin. */
+const ACCEPT_RETRY_MS = 1;
+
+/** Errors of one connection that was gone before it could be served. */
+const PEER_GONE = new Set(["ENOTCONN", "ECONNRESET", "ECONNABORTED", "EPIPE"]);
+
+/**
+ * One accept failed: log it as Redis does and carry on. Only closing the
+ * listener ends the accept loop; a connection reset before it was accepted
+ * (Deno reports ENOTCONN from the peer address lookup) or running out of
+ * descriptors must never stop the server from accepting the next client.
+ */
+async function acceptFailed(server: Server, error: unknown): Promise<void> {
+  const code = (error as { code?: string }).code ?? "";
+  const message = `Accepting client connection: ${(error as Error).message ?? error}`;
+  if (PEER_GONE.has(code)) {
+    server.log.verbose(message);
+    return;
+  }
+  server.log.warning(message);
+  const outOfDescriptors = code === "EMFILE" || code === "ENFILE";
+  await new Promise((resolve) =>
+    setTimeout(resolve, outOfDescriptors ? DESCRIPTOR_BACKOFF_MS : ACCEPT_RETRY_MS)
+  );
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
 
 class DenoConnTransport implements ClientTransport {
   connection: Connection | undefined;
@@ -200,38 +237,57 @@ async function listenDeno(server: Server, hostname: string, port: number): Promi
     );
   }
   const transports = new Set<DenoConnTransport>();
+  let closing = false;
   const serve = async (conn: Deno.TcpConn) => {
-    conn.setNoDelay(true);
-    const transport = new DenoConnTransport(conn);
-    transports.add(transport);
-    const connection = new Connection(server, transport);
-    transport.connection = connection;
+    let transport: DenoConnTransport | undefined;
+    let connection: Connection | undefined;
     try {
+      // A peer that reset at once makes even these fail: it costs only this connection.
+      conn.setNoDelay(true);
+      transport = new DenoConnTransport(conn);
+      transports.add(transport);
+      connection = new Connection(server, transport);
+      transport.connection = connection;
+      let readSize = INITIAL_READ_SIZE;
       for (;;) {
-        const region = connection.parser.writableRegion(READ_SIZE);
+        const region = connection.parser.writableRegion(readSize);
         const count = await conn.read(region);
         if (count === null) break;
+        // Reads that fill the region ask for a bigger one; idle clients keep a small buffer.
+        if (count === region.byteLength && readSize < MAX_READ_SIZE) readSize *= 2;
+        else if (count < readSize >> 2 && readSize > INITIAL_READ_SIZE) readSize >>= 1;
         connection.committed(count);
       }
     } catch {
       // Reset by peer or closed by us: either way the client is gone.
     } finally {
-      transports.delete(transport);
-      transport.shutdown();
-      connection.closed();
+      if (transport !== undefined) {
+        transports.delete(transport);
+        transport.shutdown();
+      } else {
+        closeQuietly(conn);
+      }
+      connection?.closed();
     }
   };
   const accepting = (async () => {
-    try {
-      for await (const conn of listener) void serve(conn);
-    } catch {
-      // The listener was closed.
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        await acceptFailed(server, error);
+        continue;
+      }
+      void serve(conn);
     }
   })();
   await Promise.resolve();
   return {
     port: (listener.addr as Deno.NetAddr).port,
     close: async () => {
+      closing = true;
       listener.close();
       for (const transport of transports) transport.shutdown();
       await accepting;

@@ -102,6 +102,8 @@ export interface StartOptions {
   cwd?: string;
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
+  /** Runs the server under `prlimit --nofile=N:N` (descriptor exhaustion tests). */
+  descriptorLimit?: number;
 }
 
 /**
@@ -129,10 +131,15 @@ export async function startOurServer(options: StartOptions = {}): Promise<Runnin
   if (options.dir !== undefined) serverArgs.push("--dir", options.dir);
   if (!args.some((arg) => /appendonly|aof/i.test(arg))) serverArgs.push("--appendonly", "no");
   serverArgs.push(...args);
-  const [command, ...commandArgs] = ourServerCommand();
+  let commandLine = [...ourServerCommand(), ...serverArgs];
+  if (options.descriptorLimit !== undefined) {
+    const limit = options.descriptorLimit;
+    commandLine = ["prlimit", `--nofile=${limit}:${limit}`, "--", ...commandLine];
+  }
+  const [command, ...commandArgs] = commandLine;
   return await spawnServer({
     command: command!,
-    args: [...commandArgs, ...serverArgs],
+    args: commandArgs,
     port,
     cwd: options.cwd,
     env: options.env,
