@@ -17,7 +17,7 @@ import {
   formatNotifyFlags,
   INVALID_NOTIFY_FLAGS,
   parseNotifyFlags,
-} from "./server/notifications.ts";
+} from "./notify_flags.ts";
 
 export const VERSION = "7.0.15";
 export const CLONE_VERSION = "0.1.0";

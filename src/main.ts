@@ -19,13 +19,10 @@ import {
   USAGE,
   VERSION,
 } from "./config.ts";
-import { installPubSub } from "./commands/pubsub.ts";
-import { installTransactions } from "./commands/transactions.ts";
-import { startPersistence, stopPersistence } from "./persistence/lifecycle.ts";
+import { Logger } from "./log.ts";
 import { AofLoadError } from "./persistence/loader.ts";
 import { startIdleCompaction } from "./server/idle_compaction.ts";
 import { listen, type Listener, ListenError } from "./server/listener.ts";
-import { Logger } from "./server/log.ts";
 import { Server } from "./server/server.ts";
 
 /** How often the active expiry cycle runs, and how long one run may take. */
@@ -42,15 +39,7 @@ export interface RunningServer {
 /** Loads data, binds the port and starts serving. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const server = new Server(config, log);
-  server.keyspace.observer = {
-    expired: (db, key) => {
-      server.propagate(db.index, ["DEL", key]);
-      server.keyChanged(db, key, "expired", "x");
-    },
-  };
-  installPubSub(server);
-  installTransactions(server);
-  await startPersistence(server);
+  await server.persistence.start();
   const listener = await listen(server, config.transport, config.bind, config.port);
   server.port = listener.port;
   const expireTimer = setInterval(() => {
@@ -67,7 +56,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stopIdleCompaction();
       server.flush();
       await listener.close();
-      stopPersistence(server);
+      server.persistence.stop();
       log.warning("Redis is now ready to exit, bye bye...");
     })();
     return stopping;

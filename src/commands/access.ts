@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import type { SortedSet } from "../store/sorted_set.ts";
 import {
   type HashValue,

@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { binaryToBytes, bytesToBinary } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import { ArgumentCursor, parseInt64, parseInteger, requireInteger } from "./arguments.ts";

@@ -10,37 +10,37 @@
  *   `TryServe` callback that knows how to serve it later from one key. The
  *   connection then stops reading the client's pipelined requests
  *   (`client.blocked` is set; see server/connection.ts).
- * - Every key change (`Server.keyChangeListeners`) and whole-database change
- *   (`databaseChangedListeners`: SWAPDB, FLUSHDB) that touches a key someone
- *   waits on marks that key ready. No handler signals anything: a push, a
- *   RENAME or a SWAPDB all make keys ready the same way.
- * - After each top-level command the dispatcher runs
- *   `Server.readyClientServers`: ready keys are served in the order they
- *   became ready, and each key's clients first come, first served, until the
- *   key is gone. Serving can make more keys ready (BLMOVE pushes to its
- *   destination); those are served in the same pass, as Redis does.
+ * - Every key change and whole-database change (SWAPDB, FLUSHDB) that
+ *   touches a key someone waits on marks that key ready: the server's
+ *   `blocking` part hears of them as a `KeyspaceEvents` listener. No handler
+ *   signals anything: a push, a RENAME or a SWAPDB all make keys ready the
+ *   same way.
+ * - After each outermost command the executor calls `serveReady`: ready
+ *   keys are served in the order they became ready, and each key's clients
+ *   first come, first served, until the key is gone. Serving can make more
+ *   keys ready (BLMOVE pushes to its destination); those are served in the
+ *   same pass, as Redis does. Each serve runs through `Executor.serve`, so
+ *   it has a command's error handling and its own execution unit.
  * - A served client gets its reply written, is marked pending (the pusher's
  *   connection flushes it with its own replies, after the AOF write), and
  *   resumes its pipelined requests in a microtask, so they never run nested
- *   inside the command that woke it. The served command logs its own effect
- *   with `server.propagate` as the non-blocking equivalent (BLPOP → LPOP).
+ *   inside the command that woke it. The serve records its effect with
+ *   `addEffect` as the non-blocking equivalent (BLPOP → LPOP).
  * - Timeouts use one `setTimeout` per blocked client, cleared whenever the
- *   client stops waiting for any reason: served, timed out, or disconnected
- *   (`clientClosedListeners`). Nothing is left behind when the server stops.
+ *   client stops waiting for any reason: served, timed out, or disconnected.
+ *   Nothing is left behind when the server stops.
  *
  * A blocking command must not block inside EXEC (nor while the AOF loads):
  * it then behaves as if its timeout had already expired; see
  * `blockingAllowed`.
  *
- * The state lives per server (found through `client.server`) and is created
- * when a client first blocks, so a server where nobody blocks pays nothing
- * beyond a Map lookup per key change.
+ * A server where nobody blocks pays a Map lookup per key change.
  *
  * @module
  */
 
-import type { BlockedState, Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { BlockedState, Client } from "./client.ts";
+import type { KeyspaceEvents } from "./context.ts";
 import type { Database } from "../store/keyspace.ts";
 import { isFiniteLongDouble, type LongDouble, parseLongDouble } from "../protocol/long_double.ts";
 import { CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT } from "./errors.ts";
@@ -53,9 +53,8 @@ import { CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT } from "./errors.ts";
  * waiting; false to keep waiting (the key is missing, empty, or of a type
  * this command does not pop from: Redis keeps such clients blocked).
  * A serve does what its non-blocking form would: changes the data, calls
- * `client.changed` for each change, and logs its effect with
- * `client.server.propagate(client.db.index, [...])` (the dispatcher is not
- * involved, so `propagateAs` does nothing here).
+ * `client.changed` for each change, and records its effect with
+ * `client.addEffect([...])` as the non-blocking command would be logged.
  *
  * Throwing a CommandError (e.g. WRONGTYPE from BLMOVE's destination) before
  * writing anything replies with that error and ends the wait, like a served
@@ -162,7 +161,7 @@ export function blockingAllowed(client: Client): boolean {
  *   const zset = waiter.db.lookup(key);
  *   if (!(zset instanceof SortedSet)) return false;
  *   popAndReply(waiter, key, zset);               // writes the reply, calls changed()
- *   waiter.server.propagate(waiter.db.index, ["ZPOPMIN", key]);
+ *   waiter.addEffect(["ZPOPMIN", key]);
  *   return true;
  * });
  * ```
@@ -179,7 +178,7 @@ export function blockClient(
     return;
   }
   if (client.blocked !== undefined) throw new Error(`Client ${client.id} is already blocked`);
-  registryOf(client.server).block(client, keys, deadline, tryServe, onTimeout);
+  client.server.blocking.block(client, keys, deadline, tryServe, onTimeout);
 }
 
 /** The clients waiting on one key of one database, first come first. */
@@ -195,7 +194,7 @@ class Waiter implements BlockedState {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    readonly registry: BlockingRegistry,
+    readonly registry: Blocking,
     readonly client: Client,
     readonly queues: readonly WaitQueue[],
     readonly deadline: number,
@@ -241,35 +240,23 @@ class Waiter implements BlockedState {
 /** setTimeout's longest delay. */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
-const registries = new WeakMap<Server, BlockingRegistry>();
-
-function registryOf(server: Server): BlockingRegistry {
-  let registry = registries.get(server);
-  if (registry === undefined) {
-    registry = new BlockingRegistry(server);
-    registries.set(server, registry);
-  }
-  return registry;
-}
-
 /** One server's blocked clients, by database and key, and its ready keys. */
-class BlockingRegistry {
+export class Blocking implements KeyspaceEvents {
   readonly #queues = new Map<Database, Map<string, WaitQueue>>();
   /** Queues whose key changed since the last serve, in the order it happened. */
   readonly #ready = new Set<WaitQueue>();
 
-  constructor(readonly server: Server) {
-    server.keyChangeListeners.push((db, key) => {
-      const queue = this.#queues.get(db)?.get(key);
-      if (queue !== undefined) this.#ready.add(queue);
-    });
-    server.databaseChangedListeners.push((db) => {
-      for (const queue of this.#queues.get(db)?.values() ?? []) this.#ready.add(queue);
-    });
-    server.clientClosedListeners.push((client) => {
-      if (client.blocked instanceof Waiter) client.blocked.dispose();
-    });
-    server.readyClientServers.push(() => this.serveReady());
+  keyChanged(db: Database, key: string): void {
+    const queue = this.#queues.get(db)?.get(key);
+    if (queue !== undefined) this.#ready.add(queue);
+  }
+
+  databaseChanged(db: Database): void {
+    for (const queue of this.#queues.get(db)?.values() ?? []) this.#ready.add(queue);
+  }
+
+  clientClosed(client: Client): void {
+    if (client.blocked instanceof Waiter) client.blocked.dispose();
   }
 
   block(
@@ -311,6 +298,7 @@ class BlockingRegistry {
 
   /** Serves the clients of every ready key, including keys made ready meanwhile. */
   serveReady(): void {
+    if (this.#ready.size === 0) return;
     while (this.#ready.size !== 0) {
       const ready = [...this.#ready];
       this.#ready.clear();
@@ -322,27 +310,12 @@ class BlockingRegistry {
     // Iterating the live Set: members removed meanwhile are skipped.
     for (const waiter of queue.waiters) {
       if (queue.db.lookup(queue.key) === undefined) return;
-      if (this.#tryServe(waiter, queue.key)) waiter.finish();
-    }
-  }
-
-  /** Runs the waiter's serve as `call` runs a handler: errors become replies. */
-  #tryServe(waiter: Waiter, key: string): boolean {
-    const client = waiter.client;
-    const replyStart = client.reply.length;
-    try {
-      return waiter.tryServe(client, key);
-    } catch (error) {
-      client.reply.truncate(replyStart);
-      if (error instanceof CommandError) {
-        client.reply.error(error.message);
-      } else {
-        this.server.log.warning(
-          `Error serving blocked client id=${client.id}: ${(error as Error).stack ?? error}`,
-        );
-        client.reply.error(`ERR internal error serving '${client.lastCommandName}'`);
-      }
-      return true;
+      const client = waiter.client;
+      const served = client.server.executor.serve(
+        client,
+        () => waiter.tryServe(client, queue.key),
+      );
+      if (served) waiter.finish();
     }
   }
 }

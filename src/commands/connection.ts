@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
   CommandError,
@@ -113,7 +113,7 @@ function hello(client: Client, args: string[]): void {
 
 /** Returns a connection to its state right after connecting (RESET). */
 function reset(client: Client): void {
-  for (const listener of client.server.clientResetListeners) listener(client);
+  client.server.clientReset(client);
   client.transaction = undefined;
   client.transactionFailed = false;
   client.name = "";

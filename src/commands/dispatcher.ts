@@ -1,22 +1,24 @@
 /**
- * Dispatcher: from a parsed request to an executed command.
+ * Dispatcher: from a parsed request to a command handed to the executor.
  *
- * It follows Redis's `processCommand`: look the command up (names are case
- * insensitive, subcommands of containers too), check arity, refuse writes
- * while the AOF cannot be written, enforce the RESP2 subscribed-context
- * rules, queue inside MULTI, and otherwise call the handler. `call` then
- * logs the command to the AOF if it changed data — by its own arguments or
- * by what the handler said its effect was — and lets blocked clients whose
- * keys became ready be served. Handlers never repeat any of these checks.
+ * It follows Redis's `processCommand`: resolve the command through the
+ * server's table (names are case insensitive, subcommands of containers
+ * too, arity checked), refuse writes while the AOF cannot be written,
+ * enforce the RESP2 subscribed-context rules, queue inside MULTI, and
+ * otherwise run it through the executor, which logs its effects. Handlers
+ * never repeat any of these checks.
+ *
+ * A refused request is answered by its command's `onRejected` when it has
+ * one (EXEC discards the transaction) and otherwise with the error; inside
+ * MULTI a refusal also dooms the transaction (EXECABORT), as Redis's
+ * flagTransaction does.
  *
  * @module
  */
 
-import type { Client } from "../server/client.ts";
-import { CommandError, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
-import { commandTable } from "./registry.ts";
-import { abortExec } from "./transactions.ts";
-import { arityMatches, type Command } from "./table.ts";
+import type { Client } from "./client.ts";
+import { ArityError, CommandError } from "./errors.ts";
+import type { Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */
 const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -33,48 +35,24 @@ const SUBSCRIBED_CONTEXT = new Set([
   "reset",
 ]);
 
-/** Finds the command for a request's name, or undefined. */
-export function lookupCommand(name: string): Command | undefined {
-  return commandTable().get(name) ?? commandTable().get(name.toLowerCase());
-}
-
-/**
- * Resolves a request to the command (or subcommand) that will run, or
- * throws the error Redis gives for an unknown name or wrong arity.
- */
-export function resolveCommand(args: string[]): Command {
-  const name = args[0]!;
-  let cmd = lookupCommand(name);
-  if (cmd === undefined) throw new CommandError(unknownCommand(name, args));
-  if (cmd.subcommandTable !== undefined && args.length >= 2) {
-    const sub = cmd.subcommandTable.get(args[1]!.toLowerCase());
-    if (sub === undefined) throw new CommandError(unknownSubcommand(args[1]!, cmd.name));
-    cmd = sub;
-  }
-  if (!arityMatches(cmd.arity, args.length)) throw new CommandError(wrongArity(cmd.name));
-  return cmd;
-}
+const NOT_IN_TRANSACTION = "ERR Command not allowed inside a transaction";
 
 /** Runs one request from `client`, writing its reply. */
 export function dispatch(client: Client, args: string[]): void {
   const server = client.server;
   let cmd: Command;
   try {
-    cmd = resolveCommand(args);
+    cmd = server.commands.resolve(args);
   } catch (error) {
-    const message = (error as CommandError).message;
-    if (client.transaction !== undefined) client.transactionFailed = true;
-    // A malformed EXEC discards the transaction, as Redis's rejectCommand does.
-    if (lookupCommand(args[0]!)?.name === "exec") abortExec(client, message);
-    else client.reply.error(message);
+    if (!(error instanceof CommandError)) throw error;
+    reject(client, error instanceof ArityError ? error.command : undefined, error.message);
     return;
   }
   client.lastCommandName = cmd.name;
 
   // Like Redis, PING is refused too, so health checks see the failure.
   if ((cmd.isWrite || cmd.name === "ping") && server.writeError !== undefined) {
-    if (client.transaction !== undefined) client.transactionFailed = true;
-    client.reply.error(server.writeError);
+    reject(client, undefined, server.writeError);
     return;
   }
   if (client.protocol === 2 && client.subscriptionCount > 0) {
@@ -88,46 +66,19 @@ export function dispatch(client: Client, args: string[]): void {
   }
   if (client.transaction !== undefined && !TRANSACTION_CONTROL.has(cmd.name)) {
     if (cmd.flags.includes("no_multi")) {
-      client.transactionFailed = true;
-      client.reply.error("ERR Command not allowed inside a transaction");
+      reject(client, undefined, NOT_IN_TRANSACTION);
       return;
     }
     client.transaction.push({ command: cmd, args });
     client.reply.simple("QUEUED");
     return;
   }
-  call(client, cmd, args);
-  server.serveReadyClients();
+  server.executor.call(client, cmd, args);
 }
 
-/**
- * Executes a resolved command: the handler, then AOF propagation of its
- * effect. EXEC uses this for each queued command.
- */
-export function call(client: Client, cmd: Command, args: string[]): void {
-  const server = client.server;
-  const dirtyBefore = server.dirty;
-  client.propagation = undefined;
-  server.stats.commandsProcessed++;
-  const replyStart = client.reply.length;
-  try {
-    cmd.handler!(client, args);
-  } catch (error) {
-    client.reply.truncate(replyStart);
-    if (error instanceof CommandError) {
-      client.reply.error(error.message);
-    } else {
-      server.log.warning(`Error running '${cmd.name}': ${(error as Error).stack ?? error}`);
-      client.reply.error(`ERR internal error running '${cmd.name}'`);
-    }
-  }
-  if (server.dirty !== dirtyBefore) {
-    // The handler may have set this; the compiler cannot see that.
-    const effects = client.propagation as string[][] | undefined;
-    if (effects !== undefined) {
-      for (const effect of effects) server.propagate(client.db.index, effect);
-    } else if (cmd.isWrite) {
-      server.propagate(client.db.index, args);
-    }
-  }
+/** Refuses a request (Redis's rejectCommand). */
+function reject(client: Client, cmd: Command | undefined, message: string): void {
+  if (client.transaction !== undefined) client.transactionFailed = true;
+  if (cmd?.onRejected !== undefined) cmd.onRejected(client, message);
+  else client.reply.error(message);
 }

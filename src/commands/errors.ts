@@ -8,11 +8,29 @@
  * @module
  */
 
+import type { Command } from "./table.ts";
+
 /** An error reply; `message` starts with its code (`ERR`, `WRONGTYPE`, ...). */
 export class CommandError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CommandError";
+  }
+}
+
+/** A request naming no command (or subcommand) in the table. */
+export class UnknownCommandError extends CommandError {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnknownCommandError";
+  }
+}
+
+/** A request with the wrong number of arguments for `command`. */
+export class ArityError extends CommandError {
+  constructor(readonly command: Command) {
+    super(wrongArity(command.name));
+    this.name = "ArityError";
   }
 }
 

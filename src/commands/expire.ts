@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { requireInteger } from "./arguments.ts";
 import { CommandError, invalidExpireTime } from "./errors.ts";
 import { command } from "./table.ts";
@@ -64,11 +64,11 @@ function expireGeneric(client: Client, args: string[], baseTime: number, unitMs:
   }
   if (alreadyExpired(client, when)) {
     db.delete(key);
-    client.propagateAs(["DEL", key]);
+    client.addEffect(["DEL", key]);
     client.changed(key, "del", "g");
   } else {
     db.setExpireAt(key, when);
-    client.propagateAs(["PEXPIREAT", key, String(when), ...args.slice(3)]);
+    client.addEffect(["PEXPIREAT", key, String(when), ...args.slice(3)]);
     client.changed(key, "expire", "g");
   }
   client.reply.integer(1);
@@ -112,6 +112,7 @@ function expireCommand(
     summary,
     since,
     firstKey: 1,
+    propagation: "effects",
     handler: (client, args) => expireGeneric(client, args, relative ? now(client) : 0, unitMs),
   });
 }

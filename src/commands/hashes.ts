@@ -2,13 +2,9 @@
  * Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS,
  * HDEL, HEXISTS, HLEN, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
  *
- * Hashes are Maps from field to value (binary strings). Redis keeps small
- * hashes as a listpack, in insertion order, which is the order a Map
- * iterates in, so HGETALL, HKEYS and HRANDFIELD with a large count answer
- * exactly as Redis does for them. Redis converts a hash to a hash table when
- * it outgrows the listpack limits and never converts it back; a WeakSet
- * remembers which Maps have crossed that line, so OBJECT ENCODING (and
- * COPY, which keeps the encoding) can tell without any per-hash wrapper.
+ * Hashes are `Hash` values (store/hash.ts): Maps from field to value that
+ * know the encoding Redis would report. Fields are stored through
+ * `Hash.store` so that knowledge stays right.
  *
  * HINCRBYFLOAT computes in long double like Redis (protocol/long_double.ts)
  * and, as Redis does, is logged to the AOF as an HSET of its result, so
@@ -24,7 +20,8 @@ import {
   type LongDouble,
   parseLongDouble,
 } from "../protocol/long_double.ts";
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
+import { Hash } from "../store/hash.ts";
 import { type HashValue, typeOf } from "../store/values.ts";
 import { fitsInt64, parseInt64 } from "./arguments.ts";
 import { deleteIfEmpty, getHash } from "./access.ts";
@@ -47,10 +44,6 @@ const HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float";
 const INCREMENT_NOT_FINITE = "ERR value is NaN or Infinity";
 const RESULT_NOT_FINITE = "ERR increment would produce NaN or Infinity";
 
-/** Redis 7.0's default `hash-max-listpack-entries`. */
-const LISTPACK_MAX_ENTRIES = 512;
-/** Redis's default `hash-max-listpack-value`: longest field or value of a listpack. */
-const LISTPACK_MAX_VALUE = 64;
 /** HRANDFIELD's count is a long: -2^63 itself is refused. */
 const LONG_MIN = -(2n ** 63n);
 /** With WITHVALUES, Redis refuses counts whose doubled reply length would overflow a long. */
@@ -63,35 +56,9 @@ const WITHVALUES_MAX_COUNT = -WITHVALUES_MIN_COUNT - 1n;
  */
 const MAX_REPEATED_PICKS = 2 ** 24;
 
-/** Hashes Redis would have converted to a hash table (it never converts back). */
-const hashTables = new WeakSet<HashValue>();
-
-/** OBJECT ENCODING of a hash: "listpack" while small, "hashtable" once it outgrew that. */
-export function hashEncoding(hash: HashValue): "listpack" | "hashtable" {
-  return hashTables.has(hash) ? "hashtable" : "listpack";
-}
-
-/** An independent copy of `hash` with the same encoding (COPY). */
-export function copyHash(hash: HashValue): HashValue {
-  const copy = new Map(hash);
-  if (hashTables.has(hash)) hashTables.add(copy);
-  return copy;
-}
-
-/** Stores `field` = `value`, noting the encoding Redis would now use. */
-function storeField(hash: HashValue, field: string, value: string): void {
-  hash.set(field, value);
-  if (
-    field.length > LISTPACK_MAX_VALUE || value.length > LISTPACK_MAX_VALUE ||
-    hash.size > LISTPACK_MAX_ENTRIES
-  ) {
-    hashTables.add(hash);
-  }
-}
-
 /** Stores a new, empty hash at `key` (which must not exist) and returns it. */
 function createHash(client: Client, key: string): HashValue {
-  const hash: HashValue = new Map();
+  const hash = new Hash();
   client.db.set(key, hash);
   return hash;
 }
@@ -115,7 +82,7 @@ function setFields(client: Client, args: string[], reply: (added: number) => voi
   let added = 0;
   for (let i = 2; i < args.length; i += 2) {
     if (!hash.has(args[i]!)) added++;
-    storeField(hash, args[i]!, args[i + 1]!);
+    hash.store(args[i]!, args[i + 1]!);
   }
   client.changed(key, "hset", "h");
   reply(added);
@@ -128,7 +95,7 @@ function hsetnx(client: Client, args: string[]): void {
     client.reply.integer(0);
     return;
   }
-  storeField(hash ?? createHash(client, key), field, value);
+  (hash ?? createHash(client, key)).store(field, value);
   client.changed(key, "hset", "h");
   client.reply.integer(1);
 }
@@ -192,7 +159,7 @@ function hincrby(client: Client, args: string[]): void {
   }
   const result = value + increment;
   if (!fitsInt64(result)) throw new CommandError(OVERFLOW);
-  storeField(hash ?? createHash(client, key), field, String(result));
+  (hash ?? createHash(client, key)).store(field, String(result));
   client.changed(key, "hincrby", "h");
   client.reply.integer(result);
 }
@@ -215,8 +182,8 @@ function hincrbyfloat(client: Client, args: string[]): void {
   const sum = addLongDoubles(value, increment);
   if (!isFiniteLongDouble(sum)) throw new CommandError(RESULT_NOT_FINITE);
   const result = formatLongDouble(sum);
-  storeField(hash ?? createHash(client, key), field, result);
-  client.propagateAs(["HSET", key, field, result]);
+  (hash ?? createHash(client, key)).store(field, result);
+  client.addEffect(["HSET", key, field, result]);
   client.changed(key, "hincrbyfloat", "h");
   client.reply.bulk(result);
 }
@@ -468,6 +435,7 @@ export const hashCommands = [
     since: "2.6.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: hincrbyfloat,
   }),
   command({

@@ -30,16 +30,17 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { Deque } from "../store/deque.ts";
 import { globMatch } from "../store/glob.ts";
 import type { Database } from "../store/keyspace.ts";
 import { SortedSet } from "../store/sorted_set.ts";
-import { type RedisValue, type SetValue, typeOf } from "../store/values.ts";
+import { type RedisValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
 import { CommandError, DB_INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX_ERROR } from "./errors.ts";
-import { copyHash, hashEncoding } from "./hashes.ts";
+import { Hash } from "../store/hash.ts";
+import { MemberSet } from "../store/set.ts";
 import { scanKeyspace } from "./scan.ts";
 import { command } from "./table.ts";
 
@@ -56,8 +57,6 @@ const INT_MAX_LENGTH = 20;
 /** Integers 0..9999 are one shared object in Redis, with this reference count. */
 const SHARED_INTEGERS = 10000;
 const SHARED_REFCOUNT = 2147483647;
-/** Redis's default `set-max-intset-entries`. */
-const INTSET_MAX_ENTRIES = 512;
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 
@@ -178,8 +177,8 @@ function databaseArgument(client: Client, text: string): Database {
 /** A copy of `value` sharing no mutable structure with it. */
 function copyValue(value: RedisValue): RedisValue {
   if (typeof value === "string") return value;
-  if (value instanceof Map) return copyHash(value);
-  if (value instanceof Set) return new Set(value);
+  if (value instanceof Hash) return value.copy();
+  if (value instanceof MemberSet) return value.copy();
   if (value instanceof Deque) return new Deque(value);
   const copy = new SortedSet();
   for (const [member, score] of value.range(0, value.size - 1)) copy.add(member, score);
@@ -247,16 +246,14 @@ function encodingOf(value: RedisValue): string {
     if (value.length <= INT_MAX_LENGTH && parseInteger(value) !== undefined) return "int";
     return value.length <= EMBSTR_MAX_LENGTH ? "embstr" : "raw";
   }
-  if (value instanceof Map) return hashEncoding(value);
+  if (value instanceof Hash) return value.encoding;
   if (value instanceof Deque) return "quicklist";
-  if (value instanceof Set) return isIntset(value) ? "intset" : "hashtable";
+  if (value instanceof MemberSet) return value.isIntsetSized(isInteger) ? "intset" : "hashtable";
   return value.encoding;
 }
 
-function isIntset(set: SetValue): boolean {
-  if (set.size > INTSET_MAX_ENTRIES) return false;
-  for (const member of set) if (parseInteger(member) === undefined) return false;
-  return true;
+function isInteger(member: string): boolean {
+  return parseInteger(member) !== undefined;
 }
 
 /** Small integers are shared objects in Redis, with a reference count that never moves. */

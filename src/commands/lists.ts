@@ -11,9 +11,9 @@
  * The blocking commands are their non-blocking forms plus a wait. Each pop
  * is one function that pops, replies and returns the command that replays
  * its effect (BLPOP → `LPOP key`, BLMPOP → `LPOP key count`, BLMOVE →
- * `LMOVE ...`); run at once it becomes the command's `propagateAs`, run for
- * a blocked client (see blocking.ts) it goes straight to the AOF. So a
- * served client and an immediate one cannot behave differently.
+ * `LMOVE ...`), which is recorded as the command's effect whether it runs at
+ * once or for a blocked client later (see blocking.ts), so a served client
+ * and an immediate one cannot behave differently.
  *
  * Checks happen in Redis's order (argument syntax, then key types, then
  * values), since the first failing check decides which error a client sees.
@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { Deque } from "../store/deque.ts";
 import type { ListValue } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
@@ -261,7 +261,7 @@ function lmpop(client: Client, args: string[]): void {
     client.reply.nullArray();
     return;
   }
-  client.propagateAs(popRangeWithKey(client, found[0], found[1], end, count));
+  client.addEffect(popRangeWithKey(client, found[0], found[1], end, count));
 }
 
 // ---------------------------------------------------------------------------
@@ -280,13 +280,13 @@ function popOrBlock(
 ): void {
   const found = firstNonEmpty(client, keys);
   if (found !== undefined) {
-    client.propagateAs(serve(client, found[0], found[1]));
+    client.addEffect(serve(client, found[0], found[1]));
     return;
   }
   blockClient(client, keys, deadline, (waiter, key) => {
     const list = nonEmptyList(waiter, key);
     if (list === undefined) return false;
-    waiter.server.propagate(waiter.db.index, serve(waiter, key, list));
+    waiter.addEffect(serve(waiter, key, list));
     return true;
   });
 }
@@ -330,7 +330,7 @@ function blockingMove(
   const list = getList(client, source);
   if (list !== undefined) {
     moveElement(client, source, list, destination, from, to);
-    client.propagateAs(replay);
+    client.addEffect(replay);
     return;
   }
   // Unable to wait, BLMOVE answers as LMOVE would, not as a timeout.
@@ -342,7 +342,7 @@ function blockingMove(
     const ready = nonEmptyList(waiter, key);
     if (ready === undefined) return false;
     moveElement(waiter, source, ready, destination, from, to);
-    waiter.server.propagate(waiter.db.index, replay);
+    waiter.addEffect(replay);
     return true;
   });
 }
@@ -618,6 +618,7 @@ export const listCommands = [
     complexity:
       "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
     keys: multiPopKeys(1),
+    propagation: "effects",
     handler: lmpop,
   }),
   command({
@@ -747,6 +748,7 @@ export const listCommands = [
     complexity: "O(N) where N is the number of provided keys.",
     firstKey: 1,
     lastKey: -2,
+    propagation: "effects",
     handler: (client, args) => blockingPop(client, args, "LEFT"),
   }),
   command({
@@ -759,6 +761,7 @@ export const listCommands = [
     complexity: "O(N) where N is the number of provided keys.",
     firstKey: 1,
     lastKey: -2,
+    propagation: "effects",
     handler: (client, args) => blockingPop(client, args, "RIGHT"),
   }),
   command({
@@ -771,6 +774,7 @@ export const listCommands = [
     complexity:
       "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
     keys: multiPopKeys(2),
+    propagation: "effects",
     handler: blmpop,
   }),
   command({
@@ -784,6 +788,7 @@ export const listCommands = [
     complexity: "O(1)",
     firstKey: 1,
     lastKey: 2,
+    propagation: "effects",
     handler: (client, args) => {
       const from = parseEnd(args[3]!);
       const to = parseEnd(args[4]!);
@@ -801,6 +806,7 @@ export const listCommands = [
     complexity: "O(1)",
     firstKey: 1,
     lastKey: 2,
+    propagation: "effects",
     handler: (client, args) =>
       blockingMove(client, args, "RIGHT", "LEFT", ["RPOPLPUSH", args[1]!, args[2]!]),
   }),

@@ -16,8 +16,7 @@
  * @module
  */
 
-import { persistenceOf, RewriteStartError } from "../persistence/lifecycle.ts";
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
 import { command } from "./table.ts";
 
@@ -27,9 +26,9 @@ const REWRITE_FAILED =
   "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
 
 function bgrewriteaof(client: Client): void {
-  const persistence = persistenceOf(client.server);
-  if (persistence.rewrite !== undefined) throw new CommandError(REWRITE_IN_PROGRESS);
-  startRewrite(client);
+  const persistence = client.server.persistence;
+  if (persistence.rewriteInProgress) throw new CommandError(REWRITE_IN_PROGRESS);
+  if (!persistence.startRewrite()) throw new CommandError(REWRITE_FAILED);
   client.reply.simple("Background append only file rewriting started");
 }
 
@@ -41,35 +40,26 @@ function bgsave(client: Client, args: string[]): void {
     }
     schedule = true;
   }
-  const persistence = persistenceOf(client.server);
-  if (persistence.rewrite !== undefined) {
+  const persistence = client.server.persistence;
+  if (persistence.rewriteInProgress) {
     if (!schedule) throw new CommandError(SAVE_IN_PROGRESS);
     persistence.rewriteScheduled = true;
     client.reply.simple("Background saving scheduled");
     return;
   }
-  startRewrite(client);
+  if (!persistence.startRewrite()) throw new CommandError(REWRITE_FAILED);
   client.reply.simple("Background saving started");
 }
 
-function startRewrite(client: Client): void {
-  try {
-    persistenceOf(client.server).startRewrite();
-  } catch (error) {
-    if (error instanceof RewriteStartError) throw new CommandError(REWRITE_FAILED);
-    throw error;
-  }
-}
-
 function save(client: Client): void {
-  const persistence = persistenceOf(client.server);
-  if (persistence.rewrite !== undefined) throw new CommandError(SAVE_IN_PROGRESS);
-  if (!persistence.saveNow().ok) throw new CommandError("ERR");
+  const persistence = client.server.persistence;
+  if (persistence.rewriteInProgress) throw new CommandError(SAVE_IN_PROGRESS);
+  if (!persistence.saveNow()) throw new CommandError("ERR");
   client.reply.ok();
 }
 
 function lastsave(client: Client): void {
-  client.reply.integer(persistenceOf(client.server).lastSaveTime);
+  client.reply.integer(client.server.persistence.lastSaveTime);
 }
 
 export const persistenceCommands = [

@@ -7,36 +7,29 @@
  * its counts and UNSUBSCRIBE without arguments) and in a server-wide map
  * from name to subscribers (for PUBLISH). One pair of handlers serves all
  * three kinds through a small `SubscriptionKind` table that says where each
- * is kept and what its replies are called. The server-wide maps live in a
- * `PubSubState` per server, created by `installPubSub` (or on first use).
+ * is kept and what its replies are called. The server-wide maps live in the
+ * server's `pubsub` part (Redis's `server.pubsub_channels`).
  *
  * Publishing writes the message into each subscriber's reply buffer and
  * marks it pending, so it leaves with the publisher's batch flush. A
  * message is encoded once per protocol, however many subscribers get it:
  * RESP2 subscribers get an array, RESP3 ones a push frame. Publishers never
- * wait for subscribers: one that stops reading is disconnected once its
- * pending output passes Redis's default `client-output-buffer-limit pubsub
- * 32mb 8mb 60` (at once over 32 MB, after 60 s over 8 MB).
+ * wait for subscribers: marking one pending checks its output against
+ * `client-output-buffer-limit pubsub` (the server's job, for every class of
+ * client), so one that stops reading is disconnected.
  *
- * Keyspace notifications (server/notifications.ts) publish through the same
- * function; this module installs them with the rest of Pub/Sub.
+ * Keyspace notifications (notifications.ts) publish through the same
+ * `publish`.
  *
  * @module
  */
 
 import { type ProtocolVersion, ReplyWriter } from "../protocol/reply_writer.ts";
-import type { Client } from "../server/client.ts";
-import { installKeyspaceNotifications } from "../server/notifications.ts";
-import type { Server } from "../server/server.ts";
+import type { Client } from "./client.ts";
+import type { KeyspaceEvents, ServerContext } from "./context.ts";
 import { globMatch } from "../store/glob.ts";
-import { describeClient } from "./connection.ts";
 import { CommandError } from "./errors.ts";
 import { command, type CommandDeclaration, type CommandFlag } from "./table.ts";
-
-/** `client-output-buffer-limit pubsub 32mb 8mb 60`, Redis's default. */
-const OUTPUT_HARD_LIMIT_BYTES = 32 * 1024 * 1024;
-const OUTPUT_SOFT_LIMIT_BYTES = 8 * 1024 * 1024;
-const OUTPUT_SOFT_LIMIT_MS = 60_000;
 
 /** Redis prints at most this many bytes of a subcommand name in errors. */
 const NAME_LIMIT = 128;
@@ -49,44 +42,65 @@ function subcommandSyntaxError(subcommand: string): string {
 }
 
 /** The server-wide side of Pub/Sub: who is subscribed to what. */
-class PubSubState {
+export class PubSub implements KeyspaceEvents {
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
   readonly shardChannels = new Map<string, Set<Client>>();
-  /** When each subscriber went over the soft output limit; absent while under it. */
-  readonly overSoftLimitSince = new Map<Client, number>();
-}
 
-const states = new WeakMap<Server, PubSubState>();
+  constructor(readonly server: ServerContext) {}
 
-/**
- * Sets up Pub/Sub for `server`: subscriptions end when a client disconnects
- * or sends RESET, and keyspace notifications (server/notifications.ts) are
- * published. Idempotent; the commands call it too, so a server that was not
- * set up explicitly still behaves.
- *
- * @example
- * ```ts
- * const server = new Server(config, log);
- * installPubSub(server);
- * ```
- */
-export function installPubSub(server: Server): void {
-  pubsubState(server);
-}
-
-function pubsubState(server: Server): PubSubState {
-  let state = states.get(server);
-  if (state === undefined) {
-    const created = new PubSubState();
-    states.set(server, created);
-    const forget = (client: Client) => unsubscribeAll(created, client);
-    server.clientClosedListeners.push(forget);
-    server.clientResetListeners.push(forget);
-    installKeyspaceNotifications(server, publish);
-    state = created;
+  /**
+   * Publishes `message` on `channel` to its subscribers and to those of
+   * every matching pattern; returns how many deliveries were made (a client
+   * with a channel and a pattern subscription counts twice, as in Redis).
+   *
+   * @example
+   * ```ts
+   * server.pubsub.publish("news", "hello"); // 0 when nobody listens
+   * ```
+   */
+  publish(channel: string, message: string): number {
+    let receivers = this.deliver(
+      this.channels.get(channel),
+      new EncodedMessage(["message", channel, message]),
+    );
+    if (this.patterns.size === 0) return receivers;
+    for (const [pattern, subscribers] of this.patterns) {
+      if (!globMatch(pattern, channel)) continue;
+      receivers += this.deliver(
+        subscribers,
+        new EncodedMessage(["pmessage", pattern, channel, message]),
+      );
+    }
+    return receivers;
   }
-  return state;
+
+  /** Queues `message` for each of `subscribers`; returns how many there were. */
+  deliver(subscribers: Set<Client> | undefined, message: EncodedMessage): number {
+    if (subscribers === undefined) return 0;
+    let count = 0;
+    for (const subscriber of subscribers) {
+      subscriber.reply.raw(message.bytes(subscriber.protocol));
+      this.server.markPending(subscriber);
+      count++;
+    }
+    return count;
+  }
+
+  clientClosed(client: Client): void {
+    this.#unsubscribeAll(client);
+  }
+
+  clientReset(client: Client): void {
+    this.#unsubscribeAll(client);
+  }
+
+  /** Ends every subscription of `client` without replying (disconnect, RESET). */
+  #unsubscribeAll(client: Client): void {
+    for (const kind of KINDS) {
+      for (const name of kind.of(client)) removeSubscription(this, kind, client, name);
+    }
+  }
 }
 
 /** What differs between channels, patterns and shard channels. */
@@ -96,7 +110,7 @@ interface SubscriptionKind {
   /** First element of the reply to an unsubscription. */
   readonly unsubscribed: string;
   /** The server-wide map of this kind: name → subscribers. */
-  registry(state: PubSubState): Map<string, Set<Client>>;
+  registry(pubsub: PubSub): Map<string, Set<Client>>;
   /** The client's own subscriptions of this kind. */
   of(client: Client): Set<string>;
   /** The count Redis puts in each (un)subscription reply of this kind. */
@@ -109,7 +123,7 @@ const channelAndPatternCount = (client: Client) => client.channels.size + client
 const CHANNELS: SubscriptionKind = {
   subscribed: "subscribe",
   unsubscribed: "unsubscribe",
-  registry: (state) => state.channels,
+  registry: (pubsub) => pubsub.channels,
   of: (client) => client.channels,
   count: channelAndPatternCount,
 };
@@ -117,7 +131,7 @@ const CHANNELS: SubscriptionKind = {
 const PATTERNS: SubscriptionKind = {
   subscribed: "psubscribe",
   unsubscribed: "punsubscribe",
-  registry: (state) => state.patterns,
+  registry: (pubsub) => pubsub.patterns,
   of: (client) => client.patterns,
   count: channelAndPatternCount,
 };
@@ -125,7 +139,7 @@ const PATTERNS: SubscriptionKind = {
 const SHARD_CHANNELS: SubscriptionKind = {
   subscribed: "ssubscribe",
   unsubscribed: "sunsubscribe",
-  registry: (state) => state.shardChannels,
+  registry: (pubsub) => pubsub.shardChannels,
   of: (client) => client.shardChannels,
   count: (client) => client.shardChannels.size,
 };
@@ -145,7 +159,7 @@ function confirm(client: Client, word: string, name: string | undefined, count: 
 /** SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: one confirmation per name, repeats included. */
 function subscribe(kind: SubscriptionKind) {
   return (client: Client, args: string[]): void => {
-    const registry = kind.registry(pubsubState(client.server));
+    const registry = kind.registry(client.server.pubsub);
     const own = kind.of(client);
     for (let i = 1; i < args.length; i++) {
       const name = args[i]!;
@@ -167,18 +181,18 @@ function subscribe(kind: SubscriptionKind) {
  */
 function unsubscribe(kind: SubscriptionKind) {
   return (client: Client, args: string[]): void => {
-    const state = pubsubState(client.server);
+    const pubsub = client.server.pubsub;
     const own = kind.of(client);
     if (args.length > 1) {
       for (let i = 1; i < args.length; i++) {
-        removeSubscription(state, kind, client, args[i]!);
+        removeSubscription(pubsub, kind, client, args[i]!);
         confirm(client, kind.unsubscribed, args[i], kind.count(client));
       }
     } else if (own.size === 0) {
       confirm(client, kind.unsubscribed, undefined, kind.count(client));
     } else {
       for (const name of own) {
-        removeSubscription(state, kind, client, name);
+        removeSubscription(pubsub, kind, client, name);
         confirm(client, kind.unsubscribed, name, kind.count(client));
       }
     }
@@ -186,28 +200,20 @@ function unsubscribe(kind: SubscriptionKind) {
 }
 
 function removeSubscription(
-  state: PubSubState,
+  pubsub: PubSub,
   kind: SubscriptionKind,
   client: Client,
   name: string,
 ): void {
   if (!kind.of(client).delete(name)) return;
-  const registry = kind.registry(state);
+  const registry = kind.registry(pubsub);
   const subscribers = registry.get(name)!;
   subscribers.delete(client);
   if (subscribers.size === 0) registry.delete(name);
 }
 
-/** Ends every subscription of `client` without replying (disconnect, RESET). */
-function unsubscribeAll(state: PubSubState, client: Client): void {
-  for (const kind of KINDS) {
-    for (const name of kind.of(client)) removeSubscription(state, kind, client, name);
-  }
-  state.overSoftLimitSince.delete(client);
-}
-
 /** A message encoded at most once per protocol, however many subscribers get it. */
-class EncodedMessage {
+export class EncodedMessage {
   static readonly #encoder = new ReplyWriter();
   #resp2: Uint8Array | undefined;
   #resp3: Uint8Array | undefined;
@@ -229,99 +235,17 @@ class EncodedMessage {
   }
 }
 
-/** Queues `message` for each of `subscribers`; returns how many there were. */
-function deliver(
-  server: Server,
-  state: PubSubState,
-  subscribers: Set<Client> | undefined,
-  message: EncodedMessage,
-): number {
-  if (subscribers === undefined) return 0;
-  let count = 0;
-  for (const subscriber of subscribers) {
-    subscriber.reply.raw(message.bytes(subscriber.protocol));
-    server.markPending(subscriber);
-    enforceOutputLimit(server, state, subscriber);
-    count++;
-  }
-  return count;
-}
-
-/**
- * Publishes `message` on `channel` to its subscribers and to those of every
- * matching pattern; returns how many deliveries were made (a client with a
- * channel and a pattern subscription counts twice, as in Redis).
- *
- * @example
- * ```ts
- * publish(server, "news", "hello"); // 0 when nobody listens
- * ```
- */
-export function publish(server: Server, channel: string, message: string): number {
-  const state = states.get(server);
-  if (state === undefined) return 0;
-  let receivers = deliver(
-    server,
-    state,
-    state.channels.get(channel),
-    new EncodedMessage(["message", channel, message]),
-  );
-  for (const [pattern, subscribers] of state.patterns) {
-    if (!globMatch(pattern, channel)) continue;
-    receivers += deliver(
-      server,
-      state,
-      subscribers,
-      new EncodedMessage(["pmessage", pattern, channel, message]),
-    );
-  }
-  return receivers;
-}
-
-/**
- * Disconnects a subscriber whose pending output is over the hard limit, or
- * has stayed over the soft limit for too long (Redis's
- * checkClientOutputBufferLimits for the pubsub class).
- */
-function enforceOutputLimit(server: Server, state: PubSubState, client: Client): void {
-  const pending = client.transport.pendingBytes + client.reply.length;
-  if (pending < OUTPUT_SOFT_LIMIT_BYTES) {
-    if (state.overSoftLimitSince.size > 0) state.overSoftLimitSince.delete(client);
-    return;
-  }
-  if (pending < OUTPUT_HARD_LIMIT_BYTES) {
-    const now = Date.now();
-    const since = state.overSoftLimitSince.get(client);
-    if (since === undefined) state.overSoftLimitSince.set(client, now);
-    if (since === undefined || now - since <= OUTPUT_SOFT_LIMIT_MS) return;
-  }
-  server.log.warning(
-    `Client ${
-      describeClient(client)
-    } scheduled to be closed ASAP for overcoming of output buffer limits.`,
-  );
-  // Forgetting the client ends its subscriptions (the close listeners run),
-  // so nothing more is queued for it.
-  server.disconnect(client);
-  client.reply.truncate(0);
-  client.reply.take(); // Gives back the grown buffer.
-  client.transport.abort();
-}
-
 function publishCommand(client: Client, args: string[]): void {
-  client.reply.integer(publish(client.server, args[1]!, args[2]!));
+  client.reply.integer(client.server.pubsub.publish(args[1]!, args[2]!));
 }
 
 /** SPUBLISH: shard channels have no patterns. */
 function shardPublish(client: Client, args: string[]): void {
-  const server = client.server;
-  const state = pubsubState(server);
+  const pubsub = client.server.pubsub;
   const channel = args[1]!;
   client.reply.integer(
-    deliver(
-      server,
-      state,
-      state.shardChannels.get(channel),
+    pubsub.deliver(
+      pubsub.shardChannels.get(channel),
       new EncodedMessage(["smessage", channel, args[2]!]),
     ),
   );
@@ -333,7 +257,7 @@ function activeChannels(kind: SubscriptionKind) {
     if (args.length > 3) throw new CommandError(subcommandSyntaxError(args[1]!));
     const pattern = args[2];
     const names: string[] = [];
-    for (const name of kind.registry(pubsubState(client.server)).keys()) {
+    for (const name of kind.registry(client.server.pubsub).keys()) {
       if (pattern === undefined || globMatch(pattern, name)) names.push(name);
     }
     client.reply.bulkArray(names);
@@ -343,7 +267,7 @@ function activeChannels(kind: SubscriptionKind) {
 /** PUBSUB NUMSUB / SHARDNUMSUB [name ...]: name, count pairs (an array in RESP3 too). */
 function subscriberCounts(kind: SubscriptionKind) {
   return (client: Client, args: string[]): void => {
-    const registry = kind.registry(pubsubState(client.server));
+    const registry = kind.registry(client.server.pubsub);
     const reply = client.reply;
     reply.arrayHeader((args.length - 2) * 2);
     for (let i = 2; i < args.length; i++) {
@@ -504,7 +428,7 @@ export const pubsubCommands = [
         summary: "Get the count of unique patterns pattern subscriptions",
         since: "2.8.0",
         complexity: "O(1)",
-        handler: (client) => client.reply.integer(pubsubState(client.server).patterns.size),
+        handler: (client) => client.reply.integer(client.server.pubsub.patterns.size),
       }),
       pubsubSubcommand({
         name: "pubsub|shardchannels",

@@ -1,60 +1,64 @@
 /**
- * The command table: every family's declarations gathered into one lookup.
+ * The command table: every family's declarations gathered into one lookup,
+ * built once by the server from the families it is given (families.ts).
  *
- * Names are stored lower-case and upper-case, so the dispatcher finds the
- * common spellings without allocating a lower-cased copy per request. The
- * table is built on first use: families import the dispatcher (EXEC calls
- * it), so building it while modules are still being evaluated would depend
- * on import order.
+ * Names are stored lower-case and upper-case, so the common spellings are
+ * found without allocating a lower-cased copy per request. Resolution
+ * follows Redis's processCommand: the command by name, then a container's
+ * subcommand, then the arity check; failures are typed errors carrying
+ * Redis's exact text, so callers (the dispatcher, the AOF loader, COMMAND
+ * GETKEYS) tell them apart by class, not by message.
  *
  * @module
  */
 
-import { bitmapCommands } from "./bitmaps.ts";
-import { connectionCommands } from "./connection.ts";
-import { expireCommands } from "./expire.ts";
-import { hashCommands } from "./hashes.ts";
-import { keyCommands } from "./keys.ts";
-import { listCommands } from "./lists.ts";
-import { persistenceCommands } from "./persistence.ts";
-import { pubsubCommands } from "./pubsub.ts";
-import { serverCommands } from "./server.ts";
-import { setCommands } from "./sets.ts";
-import { sortedSetCommands } from "./sorted_sets.ts";
-import { stringCommands } from "./strings.ts";
-import { transactionCommands } from "./transactions.ts";
-import type { Command } from "./table.ts";
+import { ArityError, unknownCommand, UnknownCommandError, unknownSubcommand } from "./errors.ts";
+import { arityMatches, type Command } from "./table.ts";
 
-function buildTable(): Map<string, Command> {
-  const families: readonly (readonly Command[])[] = [
-    connectionCommands,
-    serverCommands,
-    stringCommands,
-    keyCommands,
-    expireCommands,
-    hashCommands,
-    listCommands,
-    setCommands,
-    sortedSetCommands,
-    bitmapCommands,
-    transactionCommands,
-    pubsubCommands,
-    persistenceCommands,
-  ];
-  const table = new Map<string, Command>();
-  for (const family of families) {
-    for (const cmd of family) {
-      if (table.has(cmd.name)) throw new Error(`Command declared twice: ${cmd.name}`);
-      table.set(cmd.name, cmd);
+export class CommandTable {
+  readonly #byName = new Map<string, Command>();
+  readonly #all: readonly Command[];
+
+  constructor(families: readonly (readonly Command[])[]) {
+    const all: Command[] = [];
+    for (const family of families) {
+      for (const cmd of family) {
+        if (this.#byName.has(cmd.name)) throw new Error(`Command declared twice: ${cmd.name}`);
+        this.#byName.set(cmd.name, cmd);
+        all.push(cmd);
+      }
     }
+    for (const cmd of all) this.#byName.set(cmd.name.toUpperCase(), cmd);
+    this.#all = all;
   }
-  for (const [name, cmd] of [...table]) table.set(name.toUpperCase(), cmd);
-  return table;
-}
 
-let table: ReadonlyMap<string, Command> | undefined;
+  /** The top-level command called `name` (any case), or undefined. */
+  lookup(name: string): Command | undefined {
+    return this.#byName.get(name) ?? this.#byName.get(name.toLowerCase());
+  }
 
-/** Every command by lower-case and upper-case name. */
-export function commandTable(): ReadonlyMap<string, Command> {
-  return table ??= buildTable();
+  /** Every top-level command, in declaration order. */
+  all(): readonly Command[] {
+    return this.#all;
+  }
+
+  /**
+   * The command (or subcommand) a request runs. Throws UnknownCommandError
+   * for an unknown name or subcommand and ArityError for a wrong argument
+   * count, with Redis's texts.
+   */
+  resolve(args: readonly string[]): Command {
+    const name = args[0]!;
+    let cmd = this.lookup(name);
+    if (cmd === undefined) throw new UnknownCommandError(unknownCommand(name, args));
+    if (cmd.subcommandTable !== undefined && args.length >= 2) {
+      const sub = cmd.subcommandTable.get(args[1]!.toLowerCase());
+      if (sub === undefined) {
+        throw new UnknownCommandError(unknownSubcommand(args[1]!, cmd.name));
+      }
+      cmd = sub;
+    }
+    if (!arityMatches(cmd.arity, args.length)) throw new ArityError(cmd);
+    return cmd;
+  }
 }

@@ -64,22 +64,20 @@
  */
 
 import { formatDouble } from "../protocol/doubles.ts";
-import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { Client } from "./client.ts";
 import { globMatch } from "../store/glob.ts";
+import { Hash } from "../store/hash.ts";
+import { MemberSet } from "../store/set.ts";
 import type { SortedSet } from "../store/sorted_set.ts";
 import { type HashValue, type SetValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
-import { hashEncoding } from "./hashes.ts";
 
 /** The reply to a cursor that is not an unsigned 64-bit decimal. */
 export const INVALID_CURSOR = "ERR invalid cursor";
 
 /** Elements a call visits when COUNT is not given. */
 const DEFAULT_COUNT = 10;
-/** Redis's `set-max-intset-entries`. */
-const INTSET_MAX_ENTRIES = 512;
 /** Parked walks kept per server; the least recently used go first. */
 const MAX_PARKED_WALKS = 1024;
 /** A walk nobody resumed for this long is dropped. */
@@ -207,19 +205,19 @@ export function scanCollection(client: Client, args: string[], lookup: Collectio
   const found: string[] = [];
   const matches = (name: string) => pattern === undefined || globMatch(pattern, name);
   let next: string;
-  if (collection instanceof Set) {
+  if (collection instanceof MemberSet) {
     const visit = (member: string) => {
       if (matches(member) && collection.has(member)) found.push(member);
     };
     next = isIntsetSized(collection)
       ? walkAll(collection.values(), visit)
       : walk(client, collection, () => collection.values(), cursor, count, visit);
-  } else if (collection instanceof Map) {
+  } else if (collection instanceof Hash) {
     const visit = (field: string) => {
       const value = collection.get(field);
       if (value !== undefined && matches(field)) found.push(field, value);
     };
-    next = hashEncoding(collection) === "listpack"
+    next = collection.encoding === "listpack"
       ? walkAll(collection.keys(), visit)
       : walk(client, collection, () => collection.keys(), cursor, count, visit);
   } else {
@@ -250,9 +248,7 @@ function scoreText(score: number, compact: boolean): string {
 
 /** Whether Redis would keep this set as an intset (answered in one call). */
 function isIntsetSized(set: SetValue): boolean {
-  if (set.size > INTSET_MAX_ENTRIES) return false;
-  for (const member of set) if (parseInteger(member) === undefined) return false;
-  return true;
+  return set.isIntsetSized((member) => parseInteger(member) !== undefined);
 }
 
 function replyScan(client: Client, cursor: string, found: readonly string[]): void {
@@ -282,7 +278,7 @@ function walk(
   count: number,
   visit: (name: string) => void,
 ): string {
-  const registry = registryOf(client.server);
+  const registry = client.server.scanCursors;
   const resumed = cursor === "0" ? undefined : registry.resume(cursor, over);
   const names = resumed?.names ?? begin();
   let visited = 0;
@@ -314,7 +310,7 @@ interface ParkedWalk {
 }
 
 /** The walks of one server, by cursor id, least recently parked first. */
-class WalkRegistry {
+export class ScanCursors {
   readonly #walks = new Map<string, ParkedWalk>();
 
   /** Removes and returns the walk `cursor` names, if it walks `over`. */
@@ -339,15 +335,4 @@ class WalkRegistry {
     this.#walks.set(cursor, parked);
     return cursor;
   }
-}
-
-const registries = new WeakMap<Server, WalkRegistry>();
-
-function registryOf(server: Server): WalkRegistry {
-  let registry = registries.get(server);
-  if (registry === undefined) {
-    registry = new WalkRegistry();
-    registries.set(server, registry);
-  }
-  return registry;
 }

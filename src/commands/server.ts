@@ -10,14 +10,17 @@
  */
 
 import { PARAMETERS } from "../config.ts";
-import type { Client } from "../server/client.ts";
-import { renderInfo } from "../server/info.ts";
+import type { Client } from "./client.ts";
 import { globMatch } from "../store/glob.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
-import { CommandError, DB_INDEX_OUT_OF_RANGE, SYNTAX_ERROR } from "./errors.ts";
-import { commandTable } from "./registry.ts";
+import {
+  ArityError,
+  CommandError,
+  DB_INDEX_OUT_OF_RANGE,
+  SYNTAX_ERROR,
+  UnknownCommandError,
+} from "./errors.ts";
 import { type Command, command, commandKeys } from "./table.ts";
-import { resolveCommand } from "./dispatcher.ts";
 
 /** FLUSHDB/FLUSHALL accept ASYNC or SYNC; both complete before replying here. */
 function parseFlushMode(args: string[]): void {
@@ -219,22 +222,16 @@ function writeCommandDocs(client: Client, cmd: Command): void {
   }
 }
 
-/** Every distinct command in the table (the registry also maps upper-case names). */
-function allCommands(): Command[] {
-  return [...new Set(commandTable().values())];
-}
-
 function commandRoot(client: Client): void {
-  const commands = allCommands();
+  const commands = client.server.commands.all();
   client.reply.arrayHeader(commands.length);
   for (const cmd of commands) writeCommandInfo(client, cmd);
 }
 
 function commandInfo(client: Client, args: string[]): void {
   const names = args.slice(2);
-  const commands = names.length === 0
-    ? allCommands()
-    : names.map((name) => commandTable().get(name.toLowerCase()));
+  const table = client.server.commands;
+  const commands = names.length === 0 ? table.all() : names.map((name) => table.lookup(name));
   client.reply.arrayHeader(commands.length);
   for (const cmd of commands) {
     if (cmd) writeCommandInfo(client, cmd);
@@ -244,11 +241,10 @@ function commandInfo(client: Client, args: string[]): void {
 
 function commandDocs(client: Client, args: string[]): void {
   const names = args.slice(2);
+  const table = client.server.commands;
   const commands = names.length === 0
-    ? allCommands()
-    : names.map((name) => commandTable().get(name.toLowerCase())).filter((cmd) =>
-      cmd !== undefined
-    );
+    ? table.all()
+    : names.map((name) => table.lookup(name)).filter((cmd) => cmd !== undefined);
   client.reply.mapHeader(commands.length);
   for (const cmd of commands) {
     client.reply.bulk(cmd.name);
@@ -257,7 +253,8 @@ function commandDocs(client: Client, args: string[]): void {
 }
 
 function commandList(client: Client, args: string[]): void {
-  let names = allCommands().flatMap((cmd) =>
+  const table = client.server.commands;
+  let names = table.all().flatMap((cmd) =>
     cmd.subcommandTable
       ? [cmd.name, ...[...cmd.subcommandTable.values()].map((sub) => sub.name)]
       : [cmd.name]
@@ -271,7 +268,7 @@ function commandList(client: Client, args: string[]): void {
     if (filter === "PATTERN") names = names.filter((name) => globMatch(value, name, true));
     else if (filter === "ACLCAT") {
       names = names.filter((name) => {
-        const cmd = commandTable().get(name.split("|")[0]!);
+        const cmd = table.lookup(name.split("|")[0]!);
         return cmd !== undefined && aclCategories(cmd).includes(`@${value.toLowerCase()}`);
       });
     } else if (filter !== "MODULE") throw new CommandError(SYNTAX_ERROR);
@@ -284,12 +281,20 @@ function commandGetKeys(client: Client, args: string[]): void {
   const request = args.slice(2);
   let cmd: Command;
   try {
-    cmd = resolveCommand(request);
-  } catch {
-    if (!commandTable().get(request[0]!.toLowerCase())) {
-      throw new CommandError("ERR Invalid command specified");
+    cmd = client.server.commands.resolve(request);
+  } catch (error) {
+    if (error instanceof ArityError) {
+      throw new CommandError("ERR Invalid number of arguments specified for command");
     }
-    throw new CommandError("ERR Invalid number of arguments specified for command");
+    if (error instanceof UnknownCommandError) {
+      // An unknown subcommand of a known container counts as bad arguments, as in Redis.
+      throw new CommandError(
+        client.server.commands.lookup(request[0]!) === undefined
+          ? "ERR Invalid command specified"
+          : "ERR Invalid number of arguments specified for command",
+      );
+    }
+    throw error;
   }
   const keys = commandKeys(cmd, request);
   if (keys.length === 0) throw new CommandError("ERR The command has no key arguments");
@@ -305,10 +310,10 @@ function shutdown(client: Client, args: string[]): void {
     }
     if (option === "ABORT") throw new CommandError("ERR No shutdown in progress.");
   }
-  const handler = client.server.shutdownHandler;
-  if (!handler) throw new CommandError("ERR Errors trying to SHUTDOWN. Check logs.");
   // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
-  void handler("User requested shutdown...");
+  if (!client.server.shutdown("User requested shutdown...")) {
+    throw new CommandError("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
 }
 
 function time(client: Client): void {
@@ -345,7 +350,7 @@ export const serverCommands = [
     group: "server",
     summary: "Get information and statistics about the server",
     since: "1.0.0",
-    handler: (client, args) => client.reply.verbatim(renderInfo(client.server, args.slice(1))),
+    handler: (client, args) => client.reply.verbatim(client.server.info(args.slice(1))),
   }),
   command({
     name: "dbsize",
@@ -449,7 +454,7 @@ export const serverCommands = [
     handler: commandRoot,
     subcommands: [
       subcommand("command", "count", 2, "Get total number of Redis commands", (client) => {
-        client.reply.integer(allCommands().length);
+        client.reply.integer(client.server.commands.all().length);
       }),
       subcommand("command", "info", -2, "Get array of specific Redis command details", commandInfo),
       subcommand(

@@ -13,20 +13,17 @@
  * STORE forms). A STORE form replaces the destination with a new set, or
  * deletes it when the result is empty.
  *
- * SPOP and SRANDMEMBER need a uniformly random member, which a Set cannot
- * give without walking it. So the first random access to a set builds an
- * array of its members, kept beside the set (in a WeakMap, dying with it)
- * for as long as it stays exact: SADD appends to it, SPOP removes from it by
- * swapping with the last entry, and any other removal drops it to be rebuilt
- * on the next random access. A work queue fed by SADD and drained by SPOP is
- * thus O(1) per command. SPOP is random, so it is logged to the AOF as the
- * SREM of what it removed (or DEL when it took the whole set), as Redis
- * does.
+ * SPOP and SRANDMEMBER need a uniformly random member in O(1); the set
+ * value itself (store/set.ts's MemberSet) provides that, as long as every
+ * change goes through its methods. SPOP is random, so it is logged to the
+ * AOF as the SREM of what it removed (or DEL when it took the whole set), as
+ * Redis does.
  *
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
+import { MemberSet } from "../store/set.ts";
 import type { SetValue } from "../store/values.ts";
 import { deleteIfEmpty, getOrCreate, getSet } from "./access.ts";
 import { parseInt64, parseInteger, requireInteger } from "./arguments.ts";
@@ -53,59 +50,11 @@ const BULK_FRAMING_BYTES = 16;
 /** SPOP's effect is logged as SREMs of at most this many members each. */
 const SREM_BATCH = 1024;
 
-const newSet = (): SetValue => new Set();
-
-/** Members of sets that were sampled, for O(1) random picks (see the module doc). */
-const sampled = new WeakMap<SetValue, string[]>();
-
-/** The set's members as an array, in step with the set. */
-function sampleArray(set: SetValue): string[] {
-  let members = sampled.get(set);
-  // The size check catches a change made without going through this module.
-  if (members === undefined || members.length !== set.size) {
-    members = Array.from(set);
-    sampled.set(set, members);
-  }
-  return members;
-}
+const newSet = (): SetValue => new MemberSet();
 
 /** A uniformly random integer in [0, bound). */
 function randomIndex(bound: number): number {
   return Math.floor(Math.random() * bound);
-}
-
-/** Removes a random member of a non-empty set and returns it. */
-function popRandomMember(set: SetValue): string {
-  const members = sampleArray(set);
-  const index = randomIndex(members.length);
-  const member = members[index]!;
-  members[index] = members[members.length - 1]!;
-  members.pop();
-  set.delete(member);
-  return member;
-}
-
-/** Removes `member`; true if it was there. */
-function removeMember(set: SetValue, member: string): boolean {
-  if (!set.delete(member)) return false;
-  sampled.delete(set);
-  return true;
-}
-
-/** Adds `members[from..]`; returns how many were new. */
-function addMembers(set: SetValue, members: readonly string[], from: number): number {
-  const array = sampled.get(set);
-  let added = 0;
-  for (let i = from; i < members.length; i++) {
-    const member = members[i]!;
-    const before = set.size;
-    set.add(member);
-    if (set.size !== before) {
-      added++;
-      array?.push(member);
-    }
-  }
-  return added;
 }
 
 function replySet(client: Client, members: Iterable<string>, size: number): void {
@@ -116,7 +65,7 @@ function replySet(client: Client, members: Iterable<string>, size: number): void
 function sadd(client: Client, args: string[]): void {
   const key = args[1]!;
   const set = getOrCreate(client, key, "set", newSet);
-  const added = addMembers(set, args, 2);
+  const added = set.addMembers(args, 2);
   if (added > 0) client.changed(key, "sadd", "s");
   client.reply.integer(added);
 }
@@ -127,7 +76,7 @@ function srem(client: Client, args: string[]): void {
   let removed = 0;
   if (set !== undefined) {
     for (let i = 2; i < args.length && set.size > 0; i++) {
-      if (removeMember(set, args[i]!)) removed++;
+      if (set.removeMember(args[i]!)) removed++;
     }
     if (removed > 0) {
       client.changed(key, "srem", "s");
@@ -170,10 +119,10 @@ function spop(client: Client, args: string[]): void {
     client.reply.nullBulk();
     return;
   }
-  const member = popRandomMember(set);
+  const member = set.popRandom();
   client.changed(key, "spop", "s");
   deleteIfEmpty(client, key, set.size);
-  client.propagateAs(["SREM", key, member]);
+  client.addEffect(["SREM", key, member]);
   client.reply.bulk(member);
 }
 
@@ -189,16 +138,14 @@ function popMany(client: Client, key: string, count: number): void {
   if (count >= set.size) {
     replySet(client, set, set.size);
     deleteIfEmpty(client, key, 0);
-    client.propagateAs(["DEL", key]);
+    client.addEffect(["DEL", key]);
     return;
   }
   const popped: string[] = [];
-  for (let i = 0; i < count; i++) popped.push(popRandomMember(set));
-  const effects: string[][] = [];
+  for (let i = 0; i < count; i++) popped.push(set.popRandom());
   for (let start = 0; start < popped.length; start += SREM_BATCH) {
-    effects.push(["SREM", key, ...popped.slice(start, start + SREM_BATCH)]);
+    client.addEffect(["SREM", key, ...popped.slice(start, start + SREM_BATCH)]);
   }
-  client.propagateAs(...effects);
   replySet(client, popped, popped.length);
 }
 
@@ -213,7 +160,7 @@ function srandmember(client: Client, args: string[]): void {
     client.reply.nullBulk();
     return;
   }
-  const members = sampleArray(set);
+  const members = set.sample();
   client.reply.bulk(members[randomIndex(members.length)]!);
 }
 
@@ -232,7 +179,7 @@ function randomMembers(client: Client, key: string, countText: string): void {
     reply.arrayHeader(0);
     return;
   }
-  const members = sampleArray(set);
+  const members = set.sample();
   if (count < 0) {
     const picks = -count;
     if (picks * estimatedBulkSize(members) > MAX_RANDOM_REPLY_BYTES) {
@@ -287,7 +234,7 @@ function smove(client: Client, args: string[]): void {
     client.reply.integer(source.has(member) ? 1 : 0);
     return;
   }
-  if (!removeMember(source, member)) {
+  if (!source.removeMember(member)) {
     client.reply.integer(0);
     return;
   }
@@ -297,7 +244,7 @@ function smove(client: Client, args: string[]): void {
     destination = newSet();
     client.db.set(destinationKey, destination);
   }
-  if (addMembers(destination, [member], 0) > 0) client.changed(destinationKey, "sadd", "s");
+  if (destination.addMembers([member]) > 0) client.changed(destinationKey, "sadd", "s");
   client.reply.integer(1);
 }
 
@@ -334,16 +281,16 @@ function intersect(client: Client, keys: readonly string[], limit = 0): string[]
 function combine(client: Client, keys: readonly string[], operation: "union" | "diff"): SetValue {
   const sets = lookupSets(client, keys);
   if (operation === "union") {
-    const union = new Set<string>();
+    const union = new MemberSet();
     for (const set of sets) if (set !== undefined) { for (const member of set) union.add(member); }
     return union;
   }
   const first = sets[0];
-  const difference = new Set(first);
+  const difference = new MemberSet(first);
   for (let i = 1; i < sets.length && difference.size > 0; i++) {
     const other = sets[i];
     if (other === undefined) continue;
-    if (other === first) return new Set();
+    if (other === first) return new MemberSet();
     for (const member of other) difference.delete(member);
   }
   return difference;
@@ -465,6 +412,7 @@ export const setCommands = [
     complexity:
       "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
     firstKey: 1,
+    propagation: "effects",
     handler: spop,
   }),
   command({
@@ -534,7 +482,7 @@ export const setCommands = [
     firstKey: 1,
     lastKey: -1,
     handler: (client, args) =>
-      store(client, args[1]!, new Set(intersect(client, args.slice(2))), "sinterstore"),
+      store(client, args[1]!, new MemberSet(intersect(client, args.slice(2))), "sinterstore"),
   }),
   command({
     name: "sunion",

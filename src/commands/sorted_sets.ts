@@ -41,7 +41,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import {
   type LexRange,
   parseLexRange,
@@ -569,7 +569,7 @@ function zmpop(client: Client, args: string[]): void {
     return;
   }
   const popped = popCommand(client, found[0], found[1], end, count, MULTI_POP_SHAPE);
-  client.propagateAs(popEffect(end, found[0], popped));
+  client.addEffect(popEffect(end, found[0], popped));
 }
 
 /**
@@ -588,17 +588,14 @@ function blockingPop(
   const found = firstSortedSet(client, keys);
   if (found !== undefined) {
     const popped = popCommand(client, found[0], found[1], end, count ?? 1, shape);
-    client.propagateAs(popEffect(end, found[0], count === undefined ? undefined : popped));
+    client.addEffect(popEffect(end, found[0], count === undefined ? undefined : popped));
     return;
   }
   blockClient(client, keys, deadline, (waiter, key) => {
     const set = waiter.db.lookup(key);
     if (!(set instanceof SortedSet)) return false;
     const popped = popCommand(waiter, key, set, end, count ?? 1, shape);
-    waiter.server.propagate(
-      waiter.db.index,
-      popEffect(end, key, count === undefined ? undefined : popped),
-    );
+    waiter.addEffect(popEffect(end, key, count === undefined ? undefined : popped));
     return true;
   });
 }
@@ -1162,6 +1159,7 @@ export const sortedSetCommands = [
     complexity: "O(log(N)) with N being the number of elements in the sorted set.",
     firstKey: 1,
     lastKey: -2,
+    propagation: "effects",
     handler: (client, args) => bzpop(client, args, "min"),
   }),
   command({
@@ -1175,6 +1173,7 @@ export const sortedSetCommands = [
     complexity: "O(log(N)) with N being the number of elements in the sorted set.",
     firstKey: 1,
     lastKey: -2,
+    propagation: "effects",
     handler: (client, args) => bzpop(client, args, "max"),
   }),
   command({
@@ -1186,6 +1185,7 @@ export const sortedSetCommands = [
     since: "7.0.0",
     complexity: MULTI_POP_COMPLEXITY,
     keys: keysAfterNumkeys(1),
+    propagation: "effects",
     handler: zmpop,
   }),
   command({
@@ -1198,6 +1198,7 @@ export const sortedSetCommands = [
     since: "7.0.0",
     complexity: MULTI_POP_COMPLEXITY,
     keys: keysAfterNumkeys(2),
+    propagation: "effects",
     handler: bzmpop,
   }),
   command({

@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 import { bytesToBinary } from "../protocol/binary.ts";
 import {
   addLongDoubles,
@@ -186,7 +186,7 @@ function storeString(
   if (deadline !== undefined) {
     // A deadline already past (EXAT in the past) expires on the next access, as in Redis.
     db.setExpireAt(key, deadline);
-    client.propagateAs(["SET", key, value, "PXAT", String(deadline)]);
+    client.addEffect(["SET", key, value, "PXAT", String(deadline)]);
     client.changed(key, "expire", "g");
   }
   return true;
@@ -199,6 +199,7 @@ function set(client: Client, args: string[]): void {
   if (args.length === 3) {
     db.set(key, value);
     client.changed(key, "set", "$");
+    client.addEffect(args);
     client.reply.ok();
     return;
   }
@@ -209,10 +210,13 @@ function set(client: Client, args: string[]): void {
   let previous: string | undefined;
   if (options.get) previous = getString(client, key);
   const stored = storeString(client, key, value, options, deadline);
+  if (stored && deadline === undefined) {
+    // GET changes nothing, so a replay does not need it.
+    client.addEffect(
+      options.get ? args.filter((arg, i) => i < 3 || arg.toUpperCase() !== "GET") : args,
+    );
+  }
   if (options.get) {
-    if (stored && deadline === undefined) {
-      client.propagateAs(args.filter((arg, i) => i < 3 || arg.toUpperCase() !== "GET"));
-    }
     replyStringOrNull(client, previous);
   } else if (stored) {
     client.reply.ok();
@@ -239,7 +243,7 @@ function getset(client: Client, args: string[]): void {
   const previous = getString(client, key);
   client.db.set(key, value);
   client.changed(key, "set", "$");
-  client.propagateAs(["SET", key, value]);
+  client.addEffect(["SET", key, value]);
   replyStringOrNull(client, previous);
 }
 
@@ -248,7 +252,7 @@ function getdel(client: Client, args: string[]): void {
   const value = getString(client, key);
   if (value !== undefined) {
     client.db.delete(key);
-    client.propagateAs(["DEL", key]);
+    client.addEffect(["DEL", key]);
     client.changed(key, "del", "g");
   }
   replyStringOrNull(client, value);
@@ -276,15 +280,15 @@ function getex(client: Client, args: string[]): void {
   if (deadline !== undefined) {
     if ((unit === "EXAT" || unit === "PXAT") && alreadyExpired(client, deadline)) {
       db.delete(key);
-      client.propagateAs(["DEL", key]);
+      client.addEffect(["DEL", key]);
       client.changed(key, "del", "g");
     } else {
       db.setExpireAt(key, deadline);
-      client.propagateAs(["PEXPIREAT", key, String(deadline)]);
+      client.addEffect(["PEXPIREAT", key, String(deadline)]);
       client.changed(key, "expire", "g");
     }
   } else if (options.persist && db.persist(key)) {
-    client.propagateAs(["PERSIST", key]);
+    client.addEffect(["PERSIST", key]);
     client.changed(key, "persist", "g");
   }
 }
@@ -391,7 +395,7 @@ function incrbyfloat(client: Client, args: string[]): void {
   const text = formatLongDouble(sum);
   client.db.set(key, text, true);
   client.changed(key, "incrbyfloat", "$");
-  client.propagateAs(["SET", key, text, "KEEPTTL"]);
+  client.addEffect(["SET", key, text, "KEEPTTL"]);
   client.reply.bulk(text);
 }
 
@@ -598,6 +602,7 @@ export const stringCommands = [
     since: "1.0.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: set,
   }),
   command({
@@ -620,6 +625,7 @@ export const stringCommands = [
     since: "2.0.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: (client, args) => setWithExpiry(client, args, "EX"),
   }),
   command({
@@ -631,6 +637,7 @@ export const stringCommands = [
     since: "2.6.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: (client, args) => setWithExpiry(client, args, "PX"),
   }),
   command({
@@ -642,6 +649,7 @@ export const stringCommands = [
     since: "1.0.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: getset,
   }),
   command({
@@ -653,6 +661,7 @@ export const stringCommands = [
     since: "6.2.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: getdel,
   }),
   command({
@@ -664,6 +673,7 @@ export const stringCommands = [
     since: "6.2.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: getex,
   }),
   command({
@@ -781,6 +791,7 @@ export const stringCommands = [
     since: "2.6.0",
     complexity: "O(1)",
     firstKey: 1,
+    propagation: "effects",
     handler: incrbyfloat,
   }),
   command({

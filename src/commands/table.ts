@@ -3,15 +3,26 @@
  *
  * Like Redis's `src/commands/*.json`, a command is data: its name, arity
  * (N exact, -N at least N, counting the name), flags, key positions, group
- * and summary, plus the handler that runs it. The dispatcher checks
- * existence and arity from this; COMMAND INFO/DOCS/COUNT are generated from
- * it; persistence reads the `write` flag. Families declare their commands
- * with `command(...)` and export them as a list; `registry.ts` gathers them.
+ * and summary, how it reaches the AOF, plus the handler that runs it. The
+ * dispatcher checks existence and arity from this; COMMAND INFO/DOCS/COUNT
+ * are generated from it; the executor reads `propagation`. Families declare
+ * their commands with `command(...)` and export them as a list;
+ * `families.ts` gathers the lists and `registry.ts` builds the table.
+ *
+ * Propagation follows Dragonfly's JOURNALED / NO_AUTOJOURNAL split:
+ * - `as-sent` (the default): when the command changed data it is logged
+ *   exactly as the client sent it.
+ * - `effects`: the handler records what it did with `client.addEffect`
+ *   (SPOP as SREM, SET ... EX as SET ... PXAT, BLPOP as LPOP), because
+ *   replaying the request would not reproduce the same state.
+ * - `transaction`: the handler runs other commands through the executor
+ *   (EXEC, later scripts); their effects are logged, wrapped in MULTI/EXEC
+ *   when there is more than one, so a replay applies all or none.
  *
  * @module
  */
 
-import type { Client } from "../server/client.ts";
+import type { Client } from "./client.ts";
 
 /** Flags as COMMAND INFO spells them. */
 export type CommandFlag =
@@ -48,6 +59,9 @@ export type CommandGroup =
   | "server"
   | "bitmap";
 
+/** How an executed command reaches the AOF; see the module doc. */
+export type Propagation = "as-sent" | "effects" | "transaction";
+
 /**
  * Runs a command whose arity has been checked. Replies go to `client.reply`;
  * failures are thrown as CommandError before anything is written.
@@ -72,6 +86,14 @@ export interface CommandDeclaration {
   keyStep?: number;
   /** For commands whose keys cannot be told from positions (ZUNION's numkeys). */
   keys?: (args: readonly string[]) => string[];
+  /** How the command is logged; `as-sent` when omitted. */
+  propagation?: Propagation;
+  /**
+   * Answers a request of this command that the dispatcher refused before
+   * running it (wrong arity, MISCONF...); by default an error reply. EXEC
+   * uses it to discard the transaction, as Redis's rejectCommand does.
+   */
+  onRejected?: (client: Client, message: string) => void;
   /** Runs the command; containers (CLIENT, CONFIG) have subcommands instead. */
   handler?: CommandHandler;
   subcommands?: readonly CommandDeclaration[];
@@ -79,6 +101,7 @@ export interface CommandDeclaration {
 
 /** A declaration with the lookups the dispatcher needs precomputed. */
 export interface Command extends CommandDeclaration {
+  readonly propagation: Propagation;
   readonly isWrite: boolean;
   readonly isBlocking: boolean;
   readonly subcommandTable?: ReadonlyMap<string, Command>;
@@ -88,6 +111,7 @@ export interface Command extends CommandDeclaration {
 export function command(declaration: CommandDeclaration): Command {
   return {
     ...declaration,
+    propagation: declaration.propagation ?? "as-sent",
     isWrite: declaration.flags.includes("write"),
     isBlocking: declaration.flags.includes("blocking"),
     subcommandTable: declaration.subcommands

@@ -11,29 +11,30 @@
  * is running inside EXEC: blocking commands then answer at once instead of
  * blocking (Redis's CLIENT_DENY_BLOCKING).
  *
- * WATCH is optimistic locking. Watches are kept per database index, key →
- * the clients watching it, and a key change listener marks every watcher
- * of a changed key (`client.watchedKeyChanged`, Redis's CLIENT_DIRTY_CAS),
- * so the next EXEC answers a null array. The listener costs one array
- * lookup when nobody watches. Redis 7.0's finer points are kept: a key that
+ * WATCH is optimistic locking. The server's `watches` part keeps, per
+ * database index, key → the clients watching it (Redis's
+ * `redisDb.watched_keys`), and on every key change marks each watcher of
+ * the changed key (`client.watchedKeyChanged`, Redis's CLIENT_DIRTY_CAS),
+ * so the next EXEC answers a null array. That costs one array lookup per
+ * change when nobody watches. Redis 7.0's finer points are kept: a key that
  * was already expired when it was watched may be removed by expiry without
  * failing EXEC, but one that expires while watched fails it even if nobody
  * noticed the expiry yet; FLUSHDB, FLUSHALL and SWAPDB fail only watchers
  * of keys that existed before or after them. Each watch remembers whether
  * its key existed, so those commands can be judged after the fact.
  *
- * For the AOF, everything EXEC's commands propagate is collected and
- * written as Redis 7.0 writes it: a single command as it is, several
- * wrapped in MULTI … EXEC, so a transaction is replayed whole or not at
- * all (the loader discards a block cut off at the end of the file).
+ * EXEC is declared with `propagation: "transaction"`: the executor gathers
+ * what its commands propagate and writes it as Redis 7.0 does, a single
+ * command as it is, several wrapped in MULTI … EXEC, so a transaction is
+ * replayed whole or not at all (the loader discards a block cut off at the
+ * end of the file).
  *
  * @module
  */
 
-import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { Client } from "./client.ts";
+import type { KeyspaceEvents } from "./context.ts";
 import type { Database } from "../store/keyspace.ts";
-import { call } from "./dispatcher.ts";
 import { CommandError } from "./errors.ts";
 import { command, type CommandFlag } from "./table.ts";
 
@@ -52,92 +53,10 @@ interface Watch {
   expired: boolean;
 }
 
-/** Every watch of a server: per database index, key → watcher → watch. */
-class WatchRegistry {
-  readonly databases: (Map<string, Map<Client, Watch>> | undefined)[] = [];
-}
-
-const registries = new WeakMap<Server, WatchRegistry>();
-
-/**
- * Sets up WATCH for `server`: watchers hear of key changes, of FLUSHDB,
- * FLUSHALL and SWAPDB, and their watches end on disconnect and RESET.
- * Idempotent; WATCH calls it too, so a server that was not set up
- * explicitly still behaves.
- *
- * @example
- * ```ts
- * const server = new Server(config, log);
- * installTransactions(server);
- * ```
- */
-export function installTransactions(server: Server): void {
-  watchRegistry(server);
-}
-
-function watchRegistry(server: Server): WatchRegistry {
-  let registry = registries.get(server);
-  if (registry === undefined) {
-    const created = new WatchRegistry();
-    registries.set(server, created);
-    server.keyChangeListeners.push((db, key) => keyChanged(created, db, key));
-    server.databaseChangedListeners.push((db) => databaseChanged(created, db));
-    const forget = (client: Client) => discardTransaction(client);
-    server.clientClosedListeners.push(forget);
-    server.clientResetListeners.push(forget);
-    registry = created;
-  }
-  return registry;
-}
-
 /** Whether `key` is still in `db` but past its deadline (Redis's keyIsExpired). */
 function isExpired(db: Database, key: string): boolean {
   const deadline = db.expireAt(key);
   return deadline !== undefined && deadline <= db.keyspace.clock.now() && db.entries.has(key);
-}
-
-/** Marks `client`'s next EXEC as failed; its watches have served their purpose. */
-function invalidate(client: Client): void {
-  client.watchedKeyChanged = true;
-  unwatchAll(client);
-}
-
-/** A command changed `key` (touchWatchedKey). */
-function keyChanged(registry: WatchRegistry, db: Database, key: string): void {
-  const watchers = registry.databases[db.index]?.get(key);
-  if (watchers === undefined) return;
-  for (const watch of watchers.values()) {
-    if (watch.expired && !db.entries.has(key)) {
-      // Expiry removed a key that was already logically gone: no change.
-      watch.expired = watch.existed = false;
-    } else {
-      invalidate(watch.client);
-    }
-  }
-}
-
-/**
- * FLUSHDB, FLUSHALL or SWAPDB replaced the content of `db`
- * (touchAllWatchedKeysInDb). It is called after the change: what was there
- * before is what each watch recorded, since any change to its key since
- * WATCH would already have invalidated it.
- */
-function databaseChanged(registry: WatchRegistry, db: Database): void {
-  const keys = registry.databases[db.index];
-  if (keys === undefined) return;
-  for (const [key, watchers] of keys) {
-    const present = db.entries.has(key);
-    for (const watch of watchers.values()) {
-      if (!watch.existed && !present) continue;
-      if (watch.expired ? !present || isExpired(db, key) : !watch.existed && isExpired(db, key)) {
-        // An expired key went away or was replaced by an expired one: no change.
-        watch.existed = present;
-        watch.expired = present;
-        continue;
-      }
-      invalidate(watch.client);
-    }
-  }
 }
 
 /** `key` in the client's current database, as stored in `client.watchedKeys`. */
@@ -156,52 +75,109 @@ function forEachWatchedKey(
   }
 }
 
-function watch(client: Client, args: string[]): void {
-  if (client.transaction !== undefined) throw new CommandError(WATCH_INSIDE_MULTI);
-  const registry = watchRegistry(client.server);
-  const db = client.db;
-  const keys = registry.databases[db.index] ??= new Map();
-  const watched = client.watchedKeys ??= new Set();
-  for (let i = 1; i < args.length; i++) {
-    const key = args[i]!;
+/** Every watch of a server: per database index, key → watcher → watch. */
+export class Watches implements KeyspaceEvents {
+  readonly #databases: (Map<string, Map<Client, Watch>> | undefined)[] = [];
+
+  /** Starts watching `key` of the client's current database (WATCH). */
+  watch(client: Client, key: string): void {
+    const db = client.db;
     const id = watchedKeyId(db, key);
-    if (watched.has(id)) continue;
+    const watched = client.watchedKeys ??= new Set();
+    if (watched.has(id)) return;
     watched.add(id);
+    const keys = this.#databases[db.index] ??= new Map();
     let watchers = keys.get(key);
     if (watchers === undefined) keys.set(key, watchers = new Map());
     watchers.set(client, { client, existed: db.entries.has(key), expired: isExpired(db, key) });
   }
+
+  /** Ends all of `client`'s watches (the dirty flag is the caller's business). */
+  unwatchAll(client: Client): void {
+    if (client.watchedKeys === undefined) return;
+    forEachWatchedKey(client, (databaseIndex, key) => {
+      const keys = this.#databases[databaseIndex]!;
+      const watchers = keys.get(key)!;
+      watchers.delete(client);
+      if (watchers.size === 0) keys.delete(key);
+    });
+    client.watchedKeys = undefined;
+  }
+
+  /**
+   * Redis 7.0 fails EXEC when a watched key expired after WATCH even if its
+   * removal has not happened yet (isWatchedKeyExpired).
+   */
+  watchedKeyExpired(client: Client): boolean {
+    const databases = client.server.keyspace.databases;
+    let expired = false;
+    forEachWatchedKey(client, (databaseIndex, key) => {
+      const watch = this.#databases[databaseIndex]!.get(key)!.get(client)!;
+      if (!watch.expired && isExpired(databases[databaseIndex]!, key)) expired = true;
+    });
+    return expired;
+  }
+
+  /** A command changed `key` (touchWatchedKey). */
+  keyChanged(db: Database, key: string): void {
+    const watchers = this.#databases[db.index]?.get(key);
+    if (watchers === undefined) return;
+    for (const watch of watchers.values()) {
+      if (watch.expired && !db.entries.has(key)) {
+        // Expiry removed a key that was already logically gone: no change.
+        watch.expired = watch.existed = false;
+      } else {
+        this.#invalidate(watch.client);
+      }
+    }
+  }
+
+  /**
+   * FLUSHDB, FLUSHALL or SWAPDB replaced the content of `db`
+   * (touchAllWatchedKeysInDb). It is called after the change: what was there
+   * before is what each watch recorded, since any change to its key since
+   * WATCH would already have invalidated it.
+   */
+  databaseChanged(db: Database): void {
+    const keys = this.#databases[db.index];
+    if (keys === undefined) return;
+    for (const [key, watchers] of keys) {
+      const present = db.entries.has(key);
+      for (const watch of watchers.values()) {
+        if (!watch.existed && !present) continue;
+        if (
+          watch.expired ? !present || isExpired(db, key) : !watch.existed && isExpired(db, key)
+        ) {
+          // An expired key went away or was replaced by an expired one: no change.
+          watch.existed = present;
+          watch.expired = present;
+          continue;
+        }
+        this.#invalidate(watch.client);
+      }
+    }
+  }
+
+  clientClosed(client: Client): void {
+    discardTransaction(client);
+  }
+
+  clientReset(client: Client): void {
+    discardTransaction(client);
+  }
+
+  /** Marks `client`'s next EXEC as failed; its watches have served their purpose. */
+  #invalidate(client: Client): void {
+    client.watchedKeyChanged = true;
+    this.unwatchAll(client);
+  }
+}
+
+function watch(client: Client, args: string[]): void {
+  if (client.transaction !== undefined) throw new CommandError(WATCH_INSIDE_MULTI);
+  const watches = client.server.watches;
+  for (let i = 1; i < args.length; i++) watches.watch(client, args[i]!);
   client.reply.ok();
-}
-
-/** Ends all of `client`'s watches (the dirty flag is the caller's business). */
-function unwatchAll(client: Client): void {
-  const watched = client.watchedKeys;
-  if (watched === undefined) return;
-  const registry = registries.get(client.server)!;
-  forEachWatchedKey(client, (databaseIndex, key) => {
-    const keys = registry.databases[databaseIndex]!;
-    const watchers = keys.get(key)!;
-    watchers.delete(client);
-    if (watchers.size === 0) keys.delete(key);
-  });
-  client.watchedKeys = undefined;
-}
-
-/**
- * Redis 7.0 fails EXEC when a watched key expired after WATCH even if its
- * removal has not happened yet (isWatchedKeyExpired).
- */
-function watchedKeyExpired(client: Client): boolean {
-  const registry = registries.get(client.server);
-  if (registry === undefined) return false;
-  const databases = client.server.keyspace.databases;
-  let expired = false;
-  forEachWatchedKey(client, (databaseIndex, key) => {
-    const watch = registry.databases[databaseIndex]!.get(key)!.get(client)!;
-    if (!watch.expired && isExpired(databases[databaseIndex]!, key)) expired = true;
-  });
-  return expired;
 }
 
 /** Leaves MULTI state and ends all watches (discardTransaction). */
@@ -209,7 +185,7 @@ function discardTransaction(client: Client): void {
   client.transaction = undefined;
   client.transactionFailed = false;
   client.watchedKeyChanged = false;
-  unwatchAll(client);
+  client.server.watches.unwatchAll(client);
 }
 
 /**
@@ -217,7 +193,7 @@ function discardTransaction(client: Client): void {
  * transaction is discarded and the error says why. For rejections before
  * EXEC's handler, such as a wrong number of arguments.
  */
-export function abortExec(client: Client, error: string): void {
+function abortExec(client: Client, error: string): void {
   discardTransaction(client);
   client.reply.error(`EXECABORT Transaction discarded because of: ${error.replace(/^ERR /, "")}`);
 }
@@ -231,7 +207,7 @@ function exec(client: Client): void {
     abortExec(client, server.writeError);
     return;
   }
-  if (watchedKeyExpired(client)) client.watchedKeyChanged = true;
+  if (server.watches.watchedKeyExpired(client)) client.watchedKeyChanged = true;
   if (client.transactionFailed || client.watchedKeyChanged) {
     const failed = client.transactionFailed;
     discardTransaction(client);
@@ -239,38 +215,13 @@ function exec(client: Client): void {
     client.reply.nullArray();
     return;
   }
-  unwatchAll(client);
+  server.watches.unwatchAll(client);
   // `client.transaction` stays set until the queue has run: that is how
   // blocking commands know they are inside EXEC and must not block.
-  const propagated = collectPropagation(server, () => {
-    client.reply.arrayHeader(queued.length);
-    for (const { command, args } of queued) call(client, command, args);
-  });
+  client.reply.arrayHeader(queued.length);
+  const executor = server.executor;
+  for (const { command, args } of queued) executor.call(client, command, args);
   discardTransaction(client);
-  // The last command's effects are logged below, not again for EXEC itself.
-  client.propagation = undefined;
-  if (propagated.length === 1) {
-    server.propagate(...propagated[0]!);
-  } else if (propagated.length > 1) {
-    server.propagate(propagated[0]![0], ["MULTI"]);
-    for (const [databaseIndex, args] of propagated) server.propagate(databaseIndex, args);
-    server.propagate(propagated[propagated.length - 1]![0], ["EXEC"]);
-  }
-}
-
-/**
- * Runs `body` with what it propagates collected instead of appended to the
- * AOF (Redis's also_propagate), so EXEC can decide how to wrap it.
- */
-function collectPropagation(server: Server, body: () => void): [number, readonly string[]][] {
-  const collected: [number, readonly string[]][] = [];
-  server.propagationBuffer = collected;
-  try {
-    body();
-  } finally {
-    server.propagationBuffer = undefined;
-  }
-  return collected;
 }
 
 function multi(client: Client): void {
@@ -286,7 +237,7 @@ function discard(client: Client): void {
 }
 
 function unwatch(client: Client): void {
-  unwatchAll(client);
+  client.server.watches.unwatchAll(client);
   client.watchedKeyChanged = false;
   client.reply.ok();
 }
@@ -318,6 +269,8 @@ export const transactionCommands = [
     summary: "Execute all commands issued after MULTI",
     since: "1.2.0",
     complexity: "Depends on commands in the transaction",
+    propagation: "transaction",
+    onRejected: abortExec,
     handler: exec,
   }),
   command({

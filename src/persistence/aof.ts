@@ -34,7 +34,7 @@
 
 import type { FsyncPolicy } from "../config.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
 
 /** How often failed writes are retried and `everysec` looks for work (Redis's hz). */

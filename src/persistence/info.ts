@@ -10,14 +10,13 @@
  * @module
  */
 
-import type { Server } from "../server/server.ts";
-import { persistenceOf } from "./lifecycle.ts";
+import type { Persistence } from "./lifecycle.ts";
 
 export type InfoFields = [string, string | number][];
 
-export function persistenceInfo(server: Server): InfoFields {
+export function persistenceInfo<T>(persistence: Persistence<T>): InfoFields {
+  const server = persistence.server;
   const aof = server.aof;
-  const persistence = persistenceOf(server);
   const rewrite = persistence.rewrite;
   const rewriteSeconds = rewrite ? Math.floor((performance.now() - rewrite.startedAt) / 1000) : -1;
   const lastRewriteStatus = persistence.lastRewriteOk ? "ok" : "err";

@@ -2,11 +2,13 @@
  * Persistence over a server's life: replay the AOF at start-up, then write
  * it, rewrite it when asked or when it has grown, and close it at shutdown.
  *
- * main.ts calls only `startPersistence` and `stopPersistence`, and the
- * commands (BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE) and INFO reach the state
- * through `persistenceOf(server)`, so everything about how the AOF is loaded,
- * written, repaired and rewritten stays inside src/persistence/. The state
- * lives in a WeakMap beside the Server rather than in it for the same reason.
+ * `Persistence` is the server's `persistence` part: the server builds it
+ * with itself as the `PersistenceHost`, start-up calls `start` and shutdown
+ * `stop`, and the commands (BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE) reach it
+ * through the command layer's `PersistenceControl` interface, which it
+ * implements. So everything about how the AOF is loaded, written, repaired
+ * and rewritten stays inside src/persistence/, which depends only on the
+ * host interface below, not on the server or the commands.
  *
  * A 10 Hz cron, like Redis's serverCron, starts scheduled rewrites and the
  * automatic rewrite: when the file is at least `auto-aof-rewrite-min-size`
@@ -23,10 +25,10 @@
  */
 
 import { aofPath } from "../config.ts";
-import type { Server } from "../server/server.ts";
+import type { Database } from "../store/keyspace.ts";
 import { AppendOnlyFile } from "./aof.ts";
 import { describeError } from "./file_system.ts";
-import { loadAppendOnlyFile, type LoadProgress } from "./loader.ts";
+import { loadAppendOnlyFile, type LoadProgress, type LoadTarget } from "./loader.ts";
 import { AofRewrite, DEFAULT_REWRITE_OPTIONS, type RewriteResult } from "./rewrite.ts";
 
 const CRON_INTERVAL_MS = 100;
@@ -42,8 +44,18 @@ export class RewriteStartError extends Error {
   }
 }
 
-/** A server's persistence state (see `persistenceOf`). */
-export class Persistence {
+/** What persistence needs of the server it belongs to. */
+export interface PersistenceHost<T> extends LoadTarget<T> {
+  /** Changes since start (the server's dirty counter). */
+  readonly dirty: number;
+  /** Set while the AOF cannot be written: the server refuses writes with it. */
+  writeError: string | undefined;
+  /** The AOF the server appends effects to and flushes before replying. */
+  aof: AppendOnlyFile | undefined;
+}
+
+/** A server's persistence part. */
+export class Persistence<T = unknown> {
   /** Set while the AOF loads at start-up (INFO loading_*). */
   loadProgress: LoadProgress | undefined;
   /** The rewrite running now. */
@@ -65,15 +77,81 @@ export class Persistence {
   #backoffUntil = 0;
   #cron: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly server: Server) {}
+  constructor(readonly server: PersistenceHost<T>) {}
+
+  get rewriteInProgress(): boolean {
+    return this.rewrite !== undefined;
+  }
+
+  /** Forwards a key change to the running rewrite, which writes the key again. */
+  keyChanged(db: Database, key: string): void {
+    this.rewrite?.keyChanged(db, key);
+  }
+
+  databaseChanged(db: Database): void {
+    this.rewrite?.databaseChanged(db);
+  }
+
+  /**
+   * Loads the AOF (if enabled), opens it for appending and starts the cron.
+   * Throws AofLoadError when the file cannot be loaded.
+   */
+  async start(): Promise<void> {
+    const server = this.server;
+    const { config, log } = server;
+    if (config.appendonly) {
+      const path = aofPath(config);
+      this.loadProgress = { startedAt: Date.now(), totalBytes: 0, loadedBytes: 0 };
+      try {
+        await loadAppendOnlyFile(server, path, this.loadProgress);
+      } finally {
+        this.loadProgress = undefined;
+      }
+      const aof = AppendOnlyFile.open(path, config.appendfsync, log);
+      aof.onStatusChange = (error) => {
+        server.writeError = error === undefined
+          ? undefined
+          : `MISCONF Errors writing to the AOF file: ${error}`;
+      };
+      // Redis exits here too: see aof.ts on why `always` cannot carry on.
+      aof.onFatal = () => Deno.exit(1);
+      server.aof = aof;
+      this.baseSize = aof.size;
+    }
+    this.dirtyAtLastSave = server.dirty;
+    this.startCron();
+  }
+
+  /** Cancels a running rewrite, then writes what is buffered, fsyncs and closes the AOF. */
+  stop(): void {
+    if (this.#cron !== undefined) clearInterval(this.#cron);
+    this.#cron = undefined;
+    this.rewrite?.cancel();
+    const aof = this.server.aof;
+    if (aof === undefined) return;
+    this.server.log.notice("Calling fsync() on the AOF file.");
+    aof.close();
+    this.server.aof = undefined;
+  }
 
   /** Where rewrites write: the AOF path, even with appendonly no (like Redis). */
   get target(): string {
     return this.server.aof?.path ?? aofPath(this.server.config);
   }
 
+  /** Starts a background rewrite; false (after logging why) if it cannot start. */
+  startRewrite(): boolean {
+    try {
+      this.beginRewrite();
+      return true;
+    } catch (error) {
+      if (error instanceof RewriteStartError) return false;
+      throw error;
+    }
+  }
+
   /** Starts a background rewrite; throws RewriteStartError if it cannot. */
-  startRewrite(): AofRewrite {
+  beginRewrite(): AofRewrite {
     if (this.rewrite !== undefined) {
       throw new RewriteStartError("Background append only file rewriting already in progress");
     }
@@ -94,8 +172,13 @@ export class Persistence {
     return rewrite;
   }
 
-  /** Rewrites synchronously (SAVE); the caller checks no rewrite is running. */
-  saveNow(): RewriteResult {
+  /** Rewrites synchronously (SAVE); false if it failed. */
+  saveNow(): boolean {
+    return this.save().ok;
+  }
+
+  /** Rewrites synchronously; the caller checks no rewrite is running. */
+  save(): RewriteResult {
     let result: RewriteResult;
     try {
       const rewrite = new AofRewrite(this.server, this.target, false, this.rewriteOptions);
@@ -165,7 +248,7 @@ export class Persistence {
     if (this.rewrite !== undefined) return;
     if (this.rewriteScheduled) {
       this.rewriteScheduled = false;
-      this.#tryStart();
+      this.startRewrite();
       return;
     }
     const aof = this.server.aof;
@@ -178,74 +261,10 @@ export class Persistence {
     const growth = Math.floor(aof.size * 100 / (this.baseSize || 1)) - 100;
     if (growth < autoAofRewritePercentage || this.#backingOff()) return;
     this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
-    this.#tryStart();
-  }
-
-  #tryStart(): void {
-    try {
-      this.startRewrite();
-    } catch (error) {
-      if (!(error instanceof RewriteStartError)) throw error;
-    }
+    this.startRewrite();
   }
 
   startCron(): void {
     this.#cron ??= setInterval(() => this.#onCron(), CRON_INTERVAL_MS);
   }
-
-  /** Stops the cron and cancels a running rewrite (shutdown). */
-  stop(): void {
-    if (this.#cron !== undefined) clearInterval(this.#cron);
-    this.#cron = undefined;
-    this.rewrite?.cancel();
-  }
-}
-
-const states = new WeakMap<Server, Persistence>();
-
-/** The persistence state of `server`, created on first use. */
-export function persistenceOf(server: Server): Persistence {
-  let state = states.get(server);
-  if (state === undefined) states.set(server, state = new Persistence(server));
-  return state;
-}
-
-/**
- * Loads the AOF (if enabled) into `server`, opens it for appending and
- * starts the cron. Throws AofLoadError when the file cannot be loaded.
- */
-export async function startPersistence(server: Server): Promise<void> {
-  const { config, log } = server;
-  const persistence = persistenceOf(server);
-  if (config.appendonly) {
-    const path = aofPath(config);
-    persistence.loadProgress = { startedAt: Date.now(), totalBytes: 0, loadedBytes: 0 };
-    try {
-      await loadAppendOnlyFile(server, path, persistence.loadProgress);
-    } finally {
-      persistence.loadProgress = undefined;
-    }
-    const aof = AppendOnlyFile.open(path, config.appendfsync, log);
-    aof.onStatusChange = (error) => {
-      server.writeError = error === undefined
-        ? undefined
-        : `MISCONF Errors writing to the AOF file: ${error}`;
-    };
-    // Redis exits here too: see aof.ts on why `always` cannot carry on.
-    aof.onFatal = () => Deno.exit(1);
-    server.aof = aof;
-    persistence.baseSize = aof.size;
-  }
-  persistence.dirtyAtLastSave = server.dirty;
-  persistence.startCron();
-}
-
-/** Cancels a running rewrite, then writes what is buffered, fsyncs and closes the AOF. */
-export function stopPersistence(server: Server): void {
-  persistenceOf(server).stop();
-  const aof = server.aof;
-  if (aof === undefined) return;
-  server.log.notice("Calling fsync() on the AOF file.");
-  aof.close();
-  server.aof = undefined;
 }

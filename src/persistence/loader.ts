@@ -4,9 +4,10 @@
  * The file is read in large chunks and parsed by a reader stricter than the
  * network parser: an AOF holds only `*`-multibulk commands (and Redis 7's
  * `#` annotation lines), every bulk must end in CRLF, and every failure
- * knows its byte offset. Each command runs through the dispatcher's `call`
- * on a client with no socket, so replay executes exactly the code that
- * served the original request.
+ * knows its byte offset. Each command is handed to the target's `replay`
+ * (the server runs it through its executor on a client with no socket), so
+ * replay executes exactly the code that served the original request; this
+ * module knows nothing of commands beyond the file's MULTI/EXEC framing.
  *
  * What counts as damage and what as a crash follows Redis's
  * loadSingleAppendOnlyFile, with one deliberate difference:
@@ -37,13 +38,11 @@
  * @module
  */
 
-import { call, resolveCommand } from "../commands/dispatcher.ts";
-import type { Command } from "../commands/table.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
 import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
-import type { ClientTransport } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
-import type { Clock } from "../store/keyspace.ts";
+import type { Clock, Keyspace } from "../store/keyspace.ts";
 
 /** Start-up must stop: the file is damaged, or cut off with aof-load-truncated no. */
 export class AofLoadError extends Error {
@@ -80,15 +79,27 @@ const ASTERISK = 42;
 const DOLLAR = 36;
 const HASH = 35;
 
-const silentTransport: ClientTransport = {
-  write() {},
-  close() {},
-  abort() {},
-  pendingBytes: 0,
-  resume() {},
-  remoteAddress: "",
-  localAddress: "",
-};
+/** A command read from the file that names no command or has the wrong arity. */
+export class UnresolvedCommand {
+  constructor(readonly kind: "unknown-command" | "invalid-arguments", readonly message: string) {}
+}
+
+/**
+ * What the loader replays the file into. `T` is the target's resolved form
+ * of a command; like Redis, every command is resolved as it is read, so a
+ * damaged command inside a MULTI block is found even before its EXEC.
+ */
+export interface LoadTarget<T> {
+  readonly log: Logger;
+  readonly config: Config;
+  readonly keyspace: Keyspace;
+  /** Set while the file is replayed (INFO loading:1, no blocking). */
+  loading: boolean;
+  /** Looks a command read from the file up. */
+  resolve(args: string[]): T | UnresolvedCommand;
+  /** Runs it; returns the error reply's text if it failed. */
+  replay(command: T, args: string[]): string | undefined;
+}
 
 /** See the module doc: nothing expires while the file is replayed. */
 const LOADING_CLOCK: Clock = { now: () => 0 };
@@ -194,8 +205,8 @@ export function describeCommand(args: readonly string[]): string {
  * Replays the AOF at `path` into `server`; a missing or empty file loads
  * nothing. Throws AofLoadError when start-up must stop.
  */
-export async function loadAppendOnlyFile(
-  server: Server,
+export async function loadAppendOnlyFile<T>(
+  server: LoadTarget<T>,
   path: string,
   progress?: LoadProgress,
 ): Promise<LoadResult> {
@@ -210,13 +221,8 @@ export async function loadAppendOnlyFile(
     }
     throw error;
   }
-  const connectionsBefore = server.stats.connectionsReceived;
-  const client = server.connect(silentTransport);
-  server.clients.delete(client.id);
-  server.stats.connectionsReceived = connectionsBefore;
   const keyspace = server.keyspace;
   const clock = keyspace.clock;
-  const commandsBefore = server.stats.commandsProcessed;
   keyspace.clock = LOADING_CLOCK;
   server.loading = true;
 
@@ -228,7 +234,7 @@ export async function loadAppendOnlyFile(
   let base = 0;
   let commands = 0;
   /** Commands after MULTI, run when EXEC arrives; undefined outside MULTI. */
-  let transaction: [Command, string[], number][] | undefined;
+  let transaction: [T, string[], number][] | undefined;
   let transactionOffset = 0;
   let lastReport = started;
   let size = 0;
@@ -237,15 +243,11 @@ export async function loadAppendOnlyFile(
     new AofLoadError(
       `${what} reading the append only file ${path} at offset ${offset}; the file was left untouched: make a backup of it, then repair it (redis-check-aof --fix ${path}) or remove the damaged part`,
     );
-  const run = (cmd: Command, args: string[], offset: number) => {
-    call(client, cmd, args);
-    if (!client.reply.startsWithError()) {
-      client.reply.truncate(0);
-      return;
+  const run = (command: T, args: string[], offset: number) => {
+    const failure = server.replay(command, args);
+    if (failure !== undefined) {
+      throw damaged(`Command '${describeCommand(args)}' failed (${failure})`, offset);
     }
-    const reply = client.reply.take();
-    const message = new TextDecoder().decode(reply.subarray(1, reply.byteLength - 2));
-    throw damaged(`Command '${describeCommand(args)}' failed (${message})`, offset);
   };
 
   try {
@@ -274,19 +276,16 @@ export async function loadAppendOnlyFile(
         const args = parsed.args;
         if (args === undefined) continue;
         commands++;
-        let cmd: Command;
-        try {
-          cmd = resolveCommand(args);
-        } catch (error) {
-          const message = (error as Error).message;
+        const command = server.resolve(args);
+        if (command instanceof UnresolvedCommand) {
           throw damaged(
-            message.startsWith("ERR unknown command")
+            command.kind === "unknown-command"
               ? `Unknown command '${describeCommand([args[0]!])}'`
-              : `Invalid command '${describeCommand(args)}' (${message})`,
+              : `Invalid command '${describeCommand(args)}' (${command.message})`,
             offset,
           );
         }
-        const name = cmd.name;
+        const name = args[0]!.toLowerCase();
         if (name === "multi") {
           if (transaction !== undefined) throw damaged("Nested MULTI", offset);
           transaction = [];
@@ -295,15 +294,15 @@ export async function loadAppendOnlyFile(
           if (transaction === undefined) throw damaged("EXEC without MULTI", offset);
           const queued = transaction;
           transaction = undefined;
-          for (const [queuedCmd, queuedArgs, queuedOffset] of queued) {
-            run(queuedCmd, queuedArgs, queuedOffset);
+          for (const [queuedCommand, queuedArgs, queuedOffset] of queued) {
+            run(queuedCommand, queuedArgs, queuedOffset);
           }
         } else if (name === "discard" && transaction !== undefined) {
           transaction = undefined;
         } else if (transaction !== undefined) {
-          transaction.push([cmd, args, offset]);
+          transaction.push([command, args, offset]);
         } else {
-          run(cmd, args, offset);
+          run(command, args, offset);
         }
         if ((commands & 1023) === 0) {
           const now = performance.now();
@@ -339,7 +338,6 @@ export async function loadAppendOnlyFile(
     file.close();
     keyspace.clock = clock;
     server.loading = false;
-    server.stats.commandsProcessed = commandsBefore;
   }
 
   let truncatedAt: number | undefined;
@@ -380,7 +378,7 @@ export async function loadAppendOnlyFile(
 }
 
 /** Removes keys whose deadline passed while the server was down. */
-function dropExpiredKeys(server: Server): number {
+function dropExpiredKeys<T>(server: LoadTarget<T>): number {
   const now = server.keyspace.clock.now();
   let dropped = 0;
   for (const db of server.keyspace.databases) {

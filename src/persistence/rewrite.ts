@@ -52,10 +52,11 @@
 import { dirname, join } from "node:path";
 import { formatDouble } from "../protocol/doubles.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
-import type { KeyChangeListener, Server } from "../server/server.ts";
+import type { Logger } from "../log.ts";
 import { Deque } from "../store/deque.ts";
-import type { Database } from "../store/keyspace.ts";
+import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { RedisValue } from "../store/values.ts";
+import type { AppendOnlyFile } from "./aof.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
 
 /** Elements per RPUSH/SADD/HSET/ZADD command, as Redis's AOF_REWRITE_ITEMS_PER_CMD. */
@@ -162,7 +163,20 @@ function* collectionCommands(key: string, value: RedisValue): Generator<string[]
   }
 }
 
-/** One rewrite, from the temporary file to the swap. */
+/** What a rewrite reads and where it hands the new file over. */
+export interface RewriteSource {
+  readonly keyspace: Keyspace;
+  readonly log: Logger;
+  /** The AOF being appended to, which switches to the new file at the end. */
+  readonly aof: AppendOnlyFile | undefined;
+}
+
+/**
+ * One rewrite, from the temporary file to the swap. While it runs, its
+ * owner (persistence's part of the server) forwards key and database
+ * changes to `keyChanged` and `databaseChanged`, so what changed meanwhile is
+ * written again.
+ */
 export class AofRewrite {
   readonly startedAt = performance.now();
   /** Resolves when the rewrite has finished, failed or been cancelled. */
@@ -174,7 +188,7 @@ export class AofRewrite {
   /** How long the synchronous finish (final round, fsync, rename, switch) took, in ms. */
   finalStepMs = 0;
   rounds = 0;
-  readonly #server: Server;
+  readonly #server: RewriteSource;
   readonly #target: string;
   readonly #temporary: string;
   readonly #options: RewriteOptions;
@@ -184,8 +198,8 @@ export class AofRewrite {
   #current: { db: Database; key: string } | undefined;
   #cancelled = false;
   #finished = false;
-  readonly #onKeyChanged: KeyChangeListener;
-  readonly #onDatabaseChanged: (db: Database) => void;
+  /** Still interested in changes: until the final switch or the cleanup. */
+  #listening = true;
 
   /**
    * Starts rewriting the data of `server` into `target` (the AOF path);
@@ -193,7 +207,7 @@ export class AofRewrite {
    * Throws if the temporary file cannot be created.
    */
   constructor(
-    server: Server,
+    server: RewriteSource,
     target: string,
     background: boolean,
     options = DEFAULT_REWRITE_OPTIONS,
@@ -206,20 +220,6 @@ export class AofRewrite {
       `temp-rewriteaof-${background ? "bg-" : ""}${Deno.pid}.aof`,
     );
     this.#output = new Output(fileSystem().create(this.#temporary));
-    this.#onKeyChanged = (db, key) => {
-      if (this.#current?.db === db && this.#current.key === key) this.#current = undefined;
-      if (this.#next.databases.has(db.index)) return;
-      let keys = this.#next.keys.get(db.index);
-      if (keys === undefined) this.#next.keys.set(db.index, keys = new Set());
-      keys.add(key);
-    };
-    this.#onDatabaseChanged = (db) => {
-      if (this.#current?.db === db) this.#current = undefined;
-      this.#next.databases.add(db.index);
-      this.#next.keys.delete(db.index);
-    };
-    server.keyChangeListeners.push(this.#onKeyChanged);
-    server.databaseChangedListeners.push(this.#onDatabaseChanged);
     const everything: Work = {
       databases: new Set(server.keyspace.databases.map((db) => db.index)),
       keys: new Map(),
@@ -233,6 +233,24 @@ export class AofRewrite {
       });
       this.done = Promise.resolve(this.result);
     }
+  }
+
+  /** `key` changed: it is written again in the next round. */
+  keyChanged(db: Database, key: string): void {
+    if (!this.#listening) return;
+    if (this.#current?.db === db && this.#current.key === key) this.#current = undefined;
+    if (this.#next.databases.has(db.index)) return;
+    let keys = this.#next.keys.get(db.index);
+    if (keys === undefined) this.#next.keys.set(db.index, keys = new Set());
+    keys.add(key);
+  }
+
+  /** Every key of `db` may have changed: the whole database is written again. */
+  databaseChanged(db: Database): void {
+    if (!this.#listening) return;
+    if (this.#current?.db === db) this.#current = undefined;
+    this.#next.databases.add(db.index);
+    this.#next.keys.delete(db.index);
   }
 
   /** Stops the rewrite and removes its temporary file (shutdown). */
@@ -339,11 +357,11 @@ export class AofRewrite {
   /** Adds `work` back into what the next round will write. */
   #mergeNext(work: Work): void {
     for (const index of work.databases) {
-      this.#onDatabaseChanged(this.#server.keyspace.databases[index]!);
+      this.databaseChanged(this.#server.keyspace.databases[index]!);
     }
     for (const [index, keys] of work.keys) {
       const db = this.#server.keyspace.databases[index]!;
-      for (const key of keys) this.#onKeyChanged(db, key, "", "");
+      for (const key of keys) this.keyChanged(db, key);
     }
   }
 
@@ -401,11 +419,7 @@ export class AofRewrite {
   }
 
   #detach(): void {
-    const { keyChangeListeners, databaseChangedListeners } = this.#server;
-    const keyIndex = keyChangeListeners.indexOf(this.#onKeyChanged);
-    if (keyIndex >= 0) keyChangeListeners.splice(keyIndex, 1);
-    const databaseIndex = databaseChangedListeners.indexOf(this.#onDatabaseChanged);
-    if (databaseIndex >= 0) databaseChangedListeners.splice(databaseIndex, 1);
+    this.#listening = false;
   }
 
   #cleanUp(): void {
@@ -437,7 +451,7 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** Keys a round of `work` would write. */
-function workSize(server: Server, work: Work): number {
+function workSize(server: RewriteSource, work: Work): number {
   let size = 0;
   for (const index of work.databases) size += server.keyspace.databases[index]!.size;
   for (const [index, keys] of work.keys) if (!work.databases.has(index)) size += keys.size;

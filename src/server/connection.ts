@@ -12,9 +12,9 @@
  * @module
  */
 
+import type { Client, ClientTransport } from "../commands/client.ts";
 import { dispatch } from "../commands/dispatcher.ts";
 import { ProtocolError, RequestParser } from "../protocol/parser.ts";
-import type { Client, ClientTransport } from "./client.ts";
 import type { Server } from "./server.ts";
 
 export class Connection {

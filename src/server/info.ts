@@ -153,7 +153,7 @@ const SECTIONS: [string, (server: Server) => InfoFields][] = [
   ["server", serverInfo],
   ["clients", clientsInfo],
   ["memory", memoryInfo],
-  ["persistence", persistenceInfo],
+  ["persistence", (server) => persistenceInfo(server.persistence)],
   ["stats", statsInfo],
   ["replication", replicationInfo],
   ["cpu", cpuInfo],

@@ -17,7 +17,7 @@
 
 import * as net from "node:net";
 import type { TransportKind } from "../config.ts";
-import type { ClientTransport } from "./client.ts";
+import type { ClientTransport } from "../commands/client.ts";
 import { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 

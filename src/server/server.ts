@@ -1,46 +1,67 @@
 /**
- * Server: the state one running instance shares between connections.
+ * Server: the state one running instance shares between connections, and
+ * the composition root that builds it.
  *
- * It owns the configuration, the keyspace, the connected clients, the AOF
- * and the statistics INFO reports, and it is where the per-batch rhythm
- * lives: after a connection's requests have run, `flush` appends the
- * batch's writes to the AOF (fsyncing first under `always`) and only then
- * sends every client's pending replies, so no client sees an acknowledgement
- * for a write that is not in the file.
+ * The constructor builds every part and wires it once: the command table
+ * from the families, the executor (the one route by which effects reach
+ * the AOF), and the typed parts that own a feature's state — `watches`,
+ * `pubsub` with its keyspace notifications, `blocking`, `scanCursors`,
+ * `persistence`. Parts that must hear about key changes, whole-database
+ * changes, disconnects or RESET implement `KeyspaceEvents`; the server calls
+ * them in a fixed order. So a bare `new Server(config, log)` (what the
+ * in-process tests build) is the complete server, expiry propagation and
+ * all; start-up only adds loading the AOF, the listener and the timers.
  *
- * Features that must hear about key changes, disconnects or readiness of
- * blocked clients (WATCH, notifications, blocking pops) register listeners
- * here rather than being called from handlers, keeping data flow one way.
+ * It is also where the per-batch rhythm lives: after a connection's
+ * requests have run, `flush` appends the batch's writes to the AOF
+ * (fsyncing first under `always`) and only then sends every client's
+ * pending replies, so no client sees an acknowledgement for a write that is
+ * not in the file.
  *
  * @module
  */
 
+import { Blocking } from "../commands/blocking.ts";
+import { Client, type ClientTransport, NO_TRANSPORT } from "../commands/client.ts";
+import { describeClient } from "../commands/connection.ts";
+import type { KeyspaceEvents, ServerContext, ServerStats } from "../commands/context.ts";
+import { ArityError, UnknownCommandError } from "../commands/errors.ts";
+import { Executor } from "../commands/executor.ts";
+import { COMMAND_FAMILIES } from "../commands/families.ts";
+import { KeyspaceNotifier } from "../commands/notifications.ts";
+import { PubSub } from "../commands/pubsub.ts";
+import { CommandTable } from "../commands/registry.ts";
+import { ScanCursors } from "../commands/scan.ts";
+import type { Command } from "../commands/table.ts";
+import { Watches } from "../commands/transactions.ts";
 import { type Config, VERSION } from "../config.ts";
+import type { Logger } from "../log.ts";
 import type { AppendOnlyFile } from "../persistence/aof.ts";
-import { Keyspace } from "../store/keyspace.ts";
-import type { Database } from "../store/keyspace.ts";
-import { Client, type ClientTransport } from "./client.ts";
-import type { Logger } from "./log.ts";
+import { Persistence, type PersistenceHost } from "../persistence/lifecycle.ts";
+import { UnresolvedCommand } from "../persistence/loader.ts";
+import { type Clock, type Database, Keyspace, systemClock } from "../store/keyspace.ts";
+import { renderInfo } from "./info.ts";
+import {
+  type ClientClass,
+  clientClass,
+  DEFAULT_OUTPUT_LIMITS,
+  type OutputBufferLimit,
+  overOutputLimit,
+} from "./output_limits.ts";
 
-/** Told of every change a command makes to a key. */
-export type KeyChangeListener = (
-  db: Database,
-  key: string,
-  event: string,
-  eventClass: string,
-) => void;
-
-export interface ServerStats {
-  connectionsReceived: number;
-  commandsProcessed: number;
-  rejectedConnections: number;
-  keyspaceHits: number;
-  keyspaceMisses: number;
-  netInputBytes: number;
-  netOutputBytes: number;
+/** What a server can be built with besides its configuration. */
+export interface ServerOptions {
+  /** Where the keyspace gets the time (tests use a manual clock). */
+  clock?: Clock;
+  /** Extra listeners, told of events after the server's own parts. */
+  observers?: readonly KeyspaceEvents[];
 }
 
-export class Server {
+type KeyChanged = NonNullable<KeyspaceEvents["keyChanged"]>;
+type DatabaseChanged = NonNullable<KeyspaceEvents["databaseChanged"]>;
+type ClientEvent = NonNullable<KeyspaceEvents["clientClosed"]>;
+
+export class Server implements ServerContext, PersistenceHost<Command> {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly startedAt = Date.now();
@@ -54,40 +75,89 @@ export class Server {
     netInputBytes: 0,
     netOutputBytes: 0,
   };
-  /** Changes since start; a command that moves it gets logged. */
+  /** Changes since start; a command that moves it changed data. */
   dirty = 0;
   /** Set while the AOF cannot be written: writes are refused with it (MISCONF). */
   writeError: string | undefined;
-  aof: AppendOnlyFile | undefined;
   /** True while the AOF is being replayed at start-up (INFO loading:1). */
   loading = false;
   /** Port actually bound (differs from config when it asked for 0). */
   port = 0;
-  /** Clients with replies waiting to be sent after this batch. */
-  readonly #pendingClients = new Set<Client>();
-  readonly keyChangeListeners: KeyChangeListener[] = [];
-  readonly clientClosedListeners: ((client: Client) => void)[] = [];
-  /** Told when RESET returns a client to its initial state. */
-  readonly clientResetListeners: ((client: Client) => void)[] = [];
-  /** Told when a whole database changes at once (FLUSHDB, FLUSHALL, SWAPDB). */
-  readonly databaseChangedListeners: ((db: Database) => void)[] = [];
-  /** Run after each command to serve blocked clients whose keys became ready. */
-  readonly readyClientServers: (() => void)[] = [];
+  /** client-output-buffer-limit per class of client. */
+  outputLimits: Record<ClientClass, OutputBufferLimit> = structuredClone(DEFAULT_OUTPUT_LIMITS);
   /** Called to stop the process (SHUTDOWN); set by main. */
   shutdownHandler: ((reason: string) => Promise<void>) | undefined;
+
+  readonly commands: CommandTable;
+  readonly executor: Executor;
+  readonly watches: Watches;
+  readonly pubsub: PubSub;
+  readonly blocking: Blocking;
+  readonly scanCursors: ScanCursors;
+  readonly persistence: Persistence<Command>;
+
+  /** Clients with replies waiting to be sent after this batch. */
+  readonly #pendingClients = new Set<Client>();
+  readonly #keyChanged: KeyChanged[];
+  readonly #databaseChanged: DatabaseChanged[];
+  readonly #clientClosed: ClientEvent[];
+  readonly #clientReset: ClientEvent[];
+  #aof: AppendOnlyFile | undefined;
+  /** Runs the commands of the AOF at start-up; not one of `clients`. */
+  readonly #loaderClient: Client;
   #nextClientId = 1;
   #flushScheduled = false;
 
-  constructor(readonly config: Config, readonly log: Logger) {
-    this.keyspace = new Keyspace(config.databases);
+  constructor(readonly config: Config, readonly log: Logger, options: ServerOptions = {}) {
+    this.keyspace = new Keyspace(config.databases, options.clock ?? systemClock);
     this.runId = Array.from(
       crypto.getRandomValues(new Uint8Array(20)),
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
+    this.commands = new CommandTable(COMMAND_FAMILIES);
+    this.executor = new Executor(this);
+    this.watches = new Watches();
+    this.pubsub = new PubSub(this);
+    this.blocking = new Blocking();
+    this.scanCursors = new ScanCursors();
+    this.persistence = new Persistence(this);
+    // Order matters where parts observe each other's effects: watches and
+    // waiters first, then notifications (which publish), then the rewrite.
+    const parts: KeyspaceEvents[] = [
+      this.watches,
+      this.blocking,
+      new KeyspaceNotifier(config, this.pubsub),
+      this.pubsub,
+      this.persistence,
+      ...options.observers ?? [],
+    ];
+    this.#keyChanged = listeners(parts, "keyChanged");
+    this.#databaseChanged = listeners(parts, "databaseChanged");
+    this.#clientClosed = listeners(parts, "clientClosed");
+    this.#clientReset = listeners(parts, "clientReset");
+    this.keyspace.observer = {
+      expired: (db, key) => {
+        this.executor.addEffect(db.index, ["DEL", key]);
+        this.keyChanged(db, key, "expired", "x");
+      },
+    };
+    this.#loaderClient = new Client(0, this, NO_TRANSPORT);
   }
 
   get version(): string {
     return VERSION;
+  }
+
+  /** The AOF effects are appended to; persistence sets it once loaded. */
+  get aof(): AppendOnlyFile | undefined {
+    return this.#aof;
+  }
+
+  set aof(aof: AppendOnlyFile | undefined) {
+    const sinks = this.executor.sinks;
+    if (this.#aof !== undefined) sinks.splice(sinks.indexOf(this.#aof), 1);
+    this.#aof = aof;
+    if (aof !== undefined) sinks.push(aof);
   }
 
   /** Registers a new connection's client. */
@@ -104,53 +174,89 @@ export class Server {
     client.closed = true;
     this.clients.delete(client.id);
     this.#pendingClients.delete(client);
-    for (const listener of this.clientClosedListeners) listener(client);
+    for (const listener of this.#clientClosed) listener(client);
+  }
+
+  clientReset(client: Client): void {
+    for (const listener of this.#clientReset) listener(client);
   }
 
   /** See Client.changed. */
   keyChanged(db: Database, key: string, event: string, eventClass: string): void {
     this.dirty++;
-    const listeners = this.keyChangeListeners;
+    const listeners = this.#keyChanged;
     for (let i = 0; i < listeners.length; i++) listeners[i]!(db, key, event, eventClass);
   }
-
-  /** Told after CONFIG SET changed the configuration. */
-  readonly configChangedListeners: (() => void)[] = [];
 
   /** Applies configuration changed at run time (CONFIG SET). */
   configChanged(): void {
     this.log.level = this.config.loglevel;
-    if (this.aof) this.aof.policy = this.config.appendfsync;
-    for (const listener of this.configChangedListeners) listener();
+    if (this.#aof) this.#aof.policy = this.config.appendfsync;
   }
 
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
   databaseChanged(db: Database): void {
     this.dirty++;
-    for (const listener of this.databaseChangedListeners) listener(db);
+    for (const listener of this.#databaseChanged) listener(db);
+  }
+
+  info(sections: readonly string[]): string {
+    return renderInfo(this, sections);
+  }
+
+  shutdown(reason: string): boolean {
+    if (this.shutdownHandler === undefined) return false;
+    void this.shutdownHandler(reason);
+    return true;
+  }
+
+  /** Looks a command read from the AOF up (see persistence/loader.ts). */
+  resolve(args: string[]): Command | UnresolvedCommand {
+    try {
+      return this.commands.resolve(args);
+    } catch (error) {
+      if (error instanceof UnknownCommandError) {
+        return new UnresolvedCommand("unknown-command", error.message);
+      }
+      if (error instanceof ArityError) {
+        return new UnresolvedCommand("invalid-arguments", error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a command read from the AOF; its error reply's text if it failed. */
+  replay(command: Command, args: string[]): string | undefined {
+    return this.executor.replay(this.#loaderClient, command, args);
   }
 
   /**
-   * While set, propagated commands are collected here instead of reaching
-   * the AOF (EXEC decides how to wrap what its commands logged).
+   * Marks a client as having replies to send at the end of the batch, and
+   * cuts it off if its unsent output is over its class's limit.
    */
-  propagationBuffer: [number, readonly string[]][] | undefined;
-
-  /** Appends an executed write to the AOF (buffered until `flush`). */
-  propagate(dbIndex: number, args: readonly string[]): void {
-    if (this.propagationBuffer !== undefined) this.propagationBuffer.push([dbIndex, args]);
-    else this.aof?.append(dbIndex, args);
-  }
-
-  /** Lets blocked clients whose keys became ready take their data. */
-  serveReadyClients(): void {
-    const servers = this.readyClientServers;
-    for (let i = 0; i < servers.length; i++) servers[i]!();
-  }
-
-  /** Marks a client as having replies to send at the end of the batch. */
   markPending(client: Client): void {
     this.#pendingClients.add(client);
+    this.enforceOutputLimit(client);
+  }
+
+  /**
+   * Closes `client` if its unsent output is over its class's
+   * client-output-buffer-limit; returns whether it did.
+   */
+  enforceOutputLimit(client: Client): boolean {
+    const limit = this.outputLimits[clientClass(client)];
+    if (limit.hardBytes === 0 && limit.softBytes === 0) return false;
+    if (!overOutputLimit(client, limit, Date.now())) return false;
+    this.log.warning(
+      `Client ${
+        describeClient(client)
+      } scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    this.disconnect(client);
+    client.reply.truncate(0);
+    client.reply.take(); // Gives back the grown buffer.
+    client.transport.abort();
+    return true;
   }
 
   /**
@@ -175,7 +281,7 @@ export class Server {
    * covering this batch completes (see AppendOnlyFile.flush).
    */
   flush(): void {
-    const aof = this.aof;
+    const aof = this.#aof;
     if (aof !== undefined && aof.repliesWaitForSync) {
       const outgoing: [Client, Uint8Array, boolean][] = [];
       for (const client of this.#pendingClients) {
@@ -211,6 +317,19 @@ export class Server {
       this.disconnect(client);
     }
   }
+}
+
+/** The parts' implementations of one event, bound to their part. */
+function listeners<E extends keyof KeyspaceEvents>(
+  parts: readonly KeyspaceEvents[],
+  event: E,
+): NonNullable<KeyspaceEvents[E]>[] {
+  const found: NonNullable<KeyspaceEvents[E]>[] = [];
+  for (const part of parts) {
+    const listener = part[event];
+    if (listener !== undefined) found.push(listener.bind(part) as NonNullable<KeyspaceEvents[E]>);
+  }
+  return found;
 }
 
 const NOTHING = () => {};

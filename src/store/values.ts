@@ -2,7 +2,8 @@
  * The value types a key can hold, and how to tell them apart.
  *
  * Strings are plain binary strings (see protocol/binary.ts), hashes are
- * Maps, sets are Sets, lists are Deques and sorted sets are SortedSets. Using
+ * Hashes (Maps that know their encoding), sets are MemberSets (Sets with
+ * O(1) random picks), lists are Deques and sorted sets are SortedSets. Using
  * the runtime's own collections keeps lookups O(1) and costs no wrapper
  * object per key for the commonest type, the string.
  *
@@ -10,10 +11,12 @@
  */
 
 import { Deque } from "./deque.ts";
+import { Hash } from "./hash.ts";
+import { MemberSet } from "./set.ts";
 import type { SortedSet } from "./sorted_set.ts";
 
-export type HashValue = Map<string, string>;
-export type SetValue = Set<string>;
+export type HashValue = Hash;
+export type SetValue = MemberSet;
 export type ListValue = Deque<string>;
 export type SortedSetValue = SortedSet;
 export type RedisValue = string | HashValue | ListValue | SetValue | SortedSetValue;
@@ -23,8 +26,8 @@ export type ValueType = "string" | "hash" | "list" | "set" | "zset";
 
 export function typeOf(value: RedisValue): ValueType {
   if (typeof value === "string") return "string";
-  if (value instanceof Map) return "hash";
-  if (value instanceof Set) return "set";
+  if (value instanceof Hash) return "hash";
+  if (value instanceof MemberSet) return "set";
   if (value instanceof Deque) return "list";
   return "zset";
 }

@@ -14,7 +14,7 @@ import { raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { blockClient, parseTimeout } from "../../src/commands/blocking.ts";
 import { dispatch } from "../../src/commands/dispatcher.ts";
-import type { Client } from "../../src/server/client.ts";
+import type { Client } from "../../src/commands/client.ts";
 import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import {
   bytesToLatin1,

@@ -21,8 +21,7 @@ import {
   withOurServer,
 } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import { dispatch } from "../../src/commands/dispatcher.ts";
-import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
+import { recordingServer } from "../helpers/in_process.ts";
 import { decodeReply, RawClient } from "../helpers/servers.ts";
 
 /** Runs `commands` with the AOF on and returns what it logged, SELECTs left out. */
@@ -177,17 +176,11 @@ Deno.test("HINCRBYFLOAT is logged as HSET of its result; no-op writes are not lo
 });
 
 Deno.test("hash commands report Redis's events, and del when the hash empties", () => {
-  const server = inProcessServer();
-  const events: string[] = [];
-  server.keyChangeListeners.push((_db, key, event, eventClass) => {
-    events.push(`${event}:${key}:${eventClass}`);
-  });
-  const transport = silentTransport();
-  const client = server.connect(transport);
-  const command = (...args: string[]) => {
-    dispatch(client, args);
-    return decodeReply(client.reply.take());
-  };
+  const { events, connect } = recordingServer((_db, key, event, eventClass) =>
+    `${event}:${key}:${eventClass}`
+  );
+  const send = connect();
+  const command = (...args: string[]) => decodeReply(send(...args));
   command("HSET", "h", "a", "1");
   command("HMSET", "h", "b", "2");
   command("HSETNX", "h", "a", "x");

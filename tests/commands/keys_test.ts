@@ -11,8 +11,7 @@
 
 import { parseAof, query, range, withOurServer } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import { dispatch } from "../../src/commands/dispatcher.ts";
-import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
+import { recordingServer } from "../helpers/in_process.ts";
 import { SortedSet } from "../../src/store/sorted_set.ts";
 import { decodeReply, RawClient, startOurServer, startRedisServer } from "../helpers/servers.ts";
 
@@ -360,23 +359,17 @@ Deno.test("key commands reach the AOF as sent, RANDOMKEY and no-ops not at all",
  * An in-process server whose key changes are recorded as
  * `db:event:key:class`, the way keyspace notifications would report them.
  */
-function recordingServer() {
-  const server = inProcessServer();
-  const events: string[] = [];
-  server.keyChangeListeners.push((db, key, event, eventClass) => {
-    events.push(`${db.index}:${event}:${key}:${eventClass}`);
-  });
-  const transport = silentTransport();
-  const client = server.connect(transport);
-  const command = (...args: string[]) => {
-    dispatch(client, args);
-    return decodeReply(client.reply.take());
-  };
-  return { server, client, events, command };
+function recordingKeys() {
+  const { server, events, connect } = recordingServer((db, key, event, eventClass) =>
+    `${db}:${event}:${key}:${eventClass}`
+  );
+  const send = connect();
+  const command = (...args: string[]) => decodeReply(send(...args));
+  return { server, events, command };
 }
 
 Deno.test("key commands report Redis's events, on the database they changed", () => {
-  const { events, command } = recordingServer();
+  const { events, command } = recordingKeys();
   command("SET", "a", "1");
   events.length = 0;
   command("RENAME", "a", "b");
@@ -406,12 +399,13 @@ Deno.test("key commands report Redis's events, on the database they changed", ()
 });
 
 Deno.test("COPY rebuilds a sorted set: the copy keeps members and scores, shares nothing", () => {
-  const { client, command } = recordingServer();
+  const { server, command } = recordingKeys();
+  const db = server.keyspace.databases[0]!;
   const original = new SortedSet();
   for (let i = 0; i < 200; i++) original.add(`m${i}`, i % 7);
-  client.db.set("zset", original);
+  db.set("zset", original);
   assert.equal(command("COPY", "zset", "zset-copy"), 1);
-  const copy = client.db.lookup("zset-copy") as SortedSet;
+  const copy = db.lookup("zset-copy") as SortedSet;
   assert.notEqual(copy, original);
   assert.deepEqual(copy.range(0, copy.size - 1), original.range(0, original.size - 1));
   assert.equal(copy.encoding, "skiplist");

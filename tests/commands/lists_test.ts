@@ -12,8 +12,7 @@
 
 import { raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import { dispatch } from "../../src/commands/dispatcher.ts";
-import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
+import { recordingServer } from "../helpers/in_process.ts";
 import { bytesToLatin1, decodeReply, RawClient, startOurServer } from "../helpers/servers.ts";
 
 async function call(client: RawClient, ...args: string[]) {
@@ -171,20 +170,15 @@ Deno.test("lists: LMOVE and RPOPLPUSH move between lists and rotate one list", a
 
 /** Our server in-process, with the AOF replaced by a list of what it would log. */
 function inProcess() {
-  const server = inProcessServer();
-  const logged: string[] = [];
-  server.propagate = (dbIndex, args) => logged.push(`${dbIndex}: ${args.join(" ")}`);
-  const events: string[] = [];
-  server.keyChangeListeners.push((db, key, event, eventClass) => {
-    events.push(`${db.index} ${eventClass}:${event}:${key}`);
-  });
-  const transport = silentTransport();
+  const { server, logged, events, connect: connectRaw } = recordingServer((
+    db,
+    key,
+    event,
+    eventClass,
+  ) => `${db} ${eventClass}:${event}:${key}`);
   const connect = () => {
-    const client = server.connect(transport);
-    return (...args: string[]) => {
-      dispatch(client, args);
-      return bytesToLatin1(client.reply.take());
-    };
+    const send = connectRaw();
+    return (...args: string[]) => bytesToLatin1(send(...args));
   };
   return { server, connect, logged, events };
 }

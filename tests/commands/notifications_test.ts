@@ -12,7 +12,7 @@ import {
   formatNotifyFlags,
   INVALID_NOTIFY_FLAGS,
   parseNotifyFlags,
-} from "../../src/server/notifications.ts";
+} from "../../src/notify_flags.ts";
 import { decodeReply, RawClient, type RunningServer, startOurServer } from "../helpers/servers.ts";
 
 /** Runs `test` with a subscriber to every notification and a client making changes. */

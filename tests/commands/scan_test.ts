@@ -23,7 +23,7 @@ import {
   scanCollection,
   scanKeyspace,
 } from "../../src/commands/scan.ts";
-import type { Client } from "../../src/server/client.ts";
+import type { Client } from "../../src/commands/client.ts";
 import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
 import { SortedSet } from "../../src/store/sorted_set.ts";
 import { decodeReply, RawClient, type ReplyValue, startOurServer } from "../helpers/servers.ts";

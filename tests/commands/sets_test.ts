@@ -9,8 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { dispatch } from "../../src/commands/dispatcher.ts";
-import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
+import { recordingServer } from "../helpers/in_process.ts";
 import { bytesToLatin1, decodeReply, RawClient, startOurServer } from "../helpers/servers.ts";
 
 async function call(client: RawClient, ...args: string[]) {
@@ -173,24 +172,20 @@ Deno.test("sets: big intersections, unions and differences", async () => {
 });
 
 /** An in-process server whose key-change events are recorded. */
-function recordingServer() {
-  const server = inProcessServer();
-  const transport = silentTransport();
-  const client = server.connect(transport);
-  const events: string[] = [];
-  server.keyChangeListeners.push((_db, key, event, eventClass) => {
-    events.push(`${eventClass}:${event}:${key}`);
-  });
+function recordingSets() {
+  const { events, connect } = recordingServer((_db, key, event, eventClass) =>
+    `${eventClass}:${event}:${key}`
+  );
+  const send = connect();
   const run = (...args: string[]) => {
     events.length = 0;
-    dispatch(client, args);
-    return bytesToLatin1(client.reply.take());
+    return bytesToLatin1(send(...args));
   };
   return { run, events };
 }
 
 Deno.test("sets: each change fires Redis's keyspace events, and no-ops fire none", () => {
-  const { run, events } = recordingServer();
+  const { run, events } = recordingSets();
   const expectEvents = (args: string[], expected: string[]) => {
     run(...args);
     assert.deepEqual(events, expected, args.join(" "));

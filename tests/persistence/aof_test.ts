@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { AppendOnlyFile } from "../../src/persistence/aof.ts";
 import { replaceFileSystem } from "../../src/persistence/file_system.ts";
 import { loadAppendOnlyFile } from "../../src/persistence/loader.ts";
-import { Logger } from "../../src/server/log.ts";
+import { Logger } from "../../src/log.ts";
 import { Server } from "../../src/server/server.ts";
 import { encodeCommand, RawClient } from "../helpers/servers.ts";
 import {

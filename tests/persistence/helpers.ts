@@ -12,7 +12,7 @@ import { type Config, parseCommandLine } from "../../src/config.ts";
 import { type RunningServer, startServer } from "../../src/main.ts";
 import type { FileSystem, PersistenceFile } from "../../src/persistence/file_system.ts";
 import type { Server } from "../../src/server/server.ts";
-import { Logger } from "../../src/server/log.ts";
+import { Logger } from "../../src/log.ts";
 import { Deque } from "../../src/store/deque.ts";
 import { decodeReply, RawClient, type ReplyValue } from "../helpers/servers.ts";
 

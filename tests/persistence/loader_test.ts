@@ -10,12 +10,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { call, resolveCommand } from "../../src/commands/dispatcher.ts";
+import { NO_TRANSPORT } from "../../src/commands/client.ts";
+import type { KeyspaceEvents } from "../../src/commands/context.ts";
+import { dispatch } from "../../src/commands/dispatcher.ts";
+import { Logger } from "../../src/log.ts";
 import { persistenceInfo } from "../../src/persistence/info.ts";
-import { startPersistence, stopPersistence } from "../../src/persistence/lifecycle.ts";
 import { AofLoadError, loadAppendOnlyFile } from "../../src/persistence/loader.ts";
-import type { ClientTransport } from "../../src/server/client.ts";
-import { Logger } from "../../src/server/log.ts";
 import { Server } from "../../src/server/server.ts";
 import { encodeCommand, latin1Bytes } from "../helpers/servers.ts";
 import { configFrom, keyspaceSnapshot, type Snapshot, tempDir } from "./helpers.ts";
@@ -23,30 +23,27 @@ import { configFrom, keyspaceSnapshot, type Snapshot, tempDir } from "./helpers.
 const FUTURE = String(Date.now() + 3_600_000);
 const PAST = String(Date.now() - 3_600_000);
 
-function newServer(args: string[] = []): { server: Server; log: string[] } {
+function newServer(
+  args: string[] = [],
+  observers: KeyspaceEvents[] = [],
+): { server: Server; log: string[] } {
   const log: string[] = [];
-  const server = new Server(configFrom(args), new Logger("notice", (line) => log.push(line)));
+  const server = new Server(
+    configFrom(args),
+    new Logger("notice", (line) => log.push(line)),
+    { observers },
+  );
   return { server, log };
 }
-
-const silent: ClientTransport = {
-  write() {},
-  close() {},
-  abort() {},
-  pendingBytes: 0,
-  resume() {},
-  remoteAddress: "",
-  localAddress: "",
-};
 
 /** State after running `commands` directly (no loader), MULTI blocks applied whole. */
 function referenceState(commands: string[][]): Snapshot {
   const { server } = newServer();
-  const client = server.connect(silent);
+  const client = server.connect(NO_TRANSPORT);
   for (const args of commands) {
     const name = args[0]!.toUpperCase();
     if (name === "MULTI" || name === "EXEC") continue;
-    call(client, resolveCommand(args), args);
+    dispatch(client, args);
     client.reply.take();
   }
   return keyspaceSnapshot(server);
@@ -276,27 +273,33 @@ Deno.test("INFO shows loading:1 and the progress while a large file loads", asyn
   const file = await Deno.open(join(dir, "database.aof"), { write: true, create: true });
   for (let i = 0; i < 100; i++) await file.write(chunk);
   file.close();
-  const { server } = newServer(["--dir", dir, "--appendonly", "yes"]);
-  try {
-    // Sample INFO from inside the replay, half way through.
-    let during = new Map<string, string>();
-    let changes = 0;
-    server.keyChangeListeners.push(() => {
+  // Sample INFO from inside the replay, half way through.
+  let during = new Map<string, string>();
+  let changes = 0;
+  const sampler: KeyspaceEvents = {
+    keyChanged: () => {
       if (++changes === 50_000) {
-        during = new Map(persistenceInfo(server).map(([field, value]) => [field, String(value)]));
+        during = new Map(
+          persistenceInfo(server.persistence).map(([field, value]) => [field, String(value)]),
+        );
       }
-    });
-    await startPersistence(server);
+    },
+  };
+  const { server } = newServer(["--dir", dir, "--appendonly", "yes"], [sampler]);
+  try {
+    await server.persistence.start();
     assert.equal(during.get("loading"), "1");
     assert.equal(during.get("loading_total_bytes"), String(chunk.byteLength * 100));
     assert.ok(Number(during.get("loading_loaded_bytes")) < chunk.byteLength * 100);
-    const after = new Map(persistenceInfo(server).map(([field, value]) => [field, String(value)]));
+    const after = new Map(
+      persistenceInfo(server.persistence).map(([field, value]) => [field, String(value)]),
+    );
     assert.equal(after.get("loading"), "0");
     assert.equal(after.has("loading_total_bytes"), false);
     assert.equal(after.get("aof_current_size"), String(chunk.byteLength * 100));
     assert.equal(after.get("aof_base_size"), String(chunk.byteLength * 100));
   } finally {
-    stopPersistence(server);
+    server.persistence.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -12,7 +12,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { replaceFileSystem } from "../../src/persistence/file_system.ts";
-import { persistenceOf } from "../../src/persistence/lifecycle.ts";
 import { ITEMS_PER_COMMAND } from "../../src/persistence/rewrite.ts";
 import { RequestParser } from "../../src/protocol/parser.ts";
 import { RawClient } from "../helpers/servers.ts";
@@ -198,7 +197,7 @@ async function rewriteUnderLoad(policy: string, extra: (client: RawClient) => Pr
   const dir = await tempDir();
   const args = ["--dir", dir, "--appendonly", "yes", "--appendfsync", policy];
   let server = await startInProcess(args);
-  persistenceOf(server.server).rewriteOptions = SLOW;
+  server.server.persistence.rewriteOptions = SLOW;
   const control = await RawClient.connect(server.port);
   try {
     await populate(server.port);
@@ -219,7 +218,7 @@ async function rewriteUnderLoad(policy: string, extra: (client: RawClient) => Pr
     });
     assert.equal(await infoField(control, "aof_rewrite_in_progress"), "1");
     await extra(control);
-    const rewrite = persistenceOf(server.server).rewrite!;
+    const rewrite = server.server.persistence.rewrite!;
     await rewrite.done;
     writesDuringRewrite = server.server.dirty - dirtyBefore;
     // Keep writing a little after the swap: those go to the new file.
@@ -319,7 +318,7 @@ Deno.test({
       const started = await send(client, "LASTSAVE") as number;
       assert.ok(Math.abs(started - Date.now() / 1000) < 5);
       for (let i = 0; i < 3000; i++) await send(client, "SET", `key:${i}`, "v");
-      persistenceOf(server.server).rewriteOptions = SLOW;
+      server.server.persistence.rewriteOptions = SLOW;
       assert.equal(await send(client, "BGSAVE"), "Background saving started");
       assert.equal(await infoField(client, "rdb_bgsave_in_progress"), "1");
       assert.deepEqual(await send(client, "BGSAVE"), {
@@ -391,13 +390,13 @@ Deno.test({
     const dir = await tempDir();
     const args = ["--dir", dir, "--appendonly", "yes"];
     let server = await startInProcess(args);
-    persistenceOf(server.server).rewriteOptions = SLOW;
+    server.server.persistence.rewriteOptions = SLOW;
     const client = await RawClient.connect(server.port);
     try {
       for (let i = 0; i < 3000; i++) await send(client, "SET", `key:${i}`, "v");
       await send(client, "BGREWRITEAOF");
       await send(client, "SET", "during", "rewrite");
-      const rewrite = persistenceOf(server.server).rewrite!;
+      const rewrite = server.server.persistence.rewrite!;
       const expected = keyspaceSnapshot(server.server);
       await client.close();
       await server.stop("shutdown");

@@ -3,17 +3,20 @@
  *
  * A handler receives the client that sent the command: through it, it
  * reaches the selected database (`db`), the reply writer (`reply`), the
- * server (`server`) and the per-connection state that commands such as
- * SELECT, HELLO, CLIENT, MULTI and SUBSCRIBE change. The transport
- * underneath (socket) is hidden behind `ClientTransport`.
+ * server (`server`, seen through the `ServerContext` interface so the
+ * command layer never depends on the network layer) and the per-connection
+ * state that commands such as SELECT, HELLO, CLIENT, MULTI and SUBSCRIBE
+ * change. The socket underneath is hidden behind `ClientTransport`; the AOF
+ * loader and, later, scripts run commands on clients whose transport goes
+ * nowhere.
  *
  * @module
  */
 
-import type { Command } from "../commands/table.ts";
 import { type ProtocolVersion, ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Database } from "../store/keyspace.ts";
-import type { Server } from "./server.ts";
+import type { ServerContext } from "./context.ts";
+import type { Command } from "./table.ts";
 
 /** What the client needs from its socket. */
 export interface ClientTransport {
@@ -30,6 +33,17 @@ export interface ClientTransport {
   readonly remoteAddress: string;
   readonly localAddress: string;
 }
+
+/** A transport that sends nothing, for clients without a connection (AOF loading). */
+export const NO_TRANSPORT: ClientTransport = {
+  write() {},
+  close() {},
+  abort() {},
+  pendingBytes: 0,
+  resume() {},
+  remoteAddress: "",
+  localAddress: "",
+};
 
 /** A command queued by MULTI. */
 export interface QueuedCommand {
@@ -59,11 +73,6 @@ export class Client {
   /** Set by QUIT or a protocol error: close once the replies are sent. */
   closeAfterReply = false;
   closed = false;
-  /**
-   * What the current command writes to the AOF instead of its own
-   * arguments (set by handlers whose effect differs from their request).
-   */
-  propagation: string[][] | undefined;
   /** Commands queued since MULTI, undefined outside a transaction. */
   transaction: QueuedCommand[] | undefined;
   /** A command was rejected while queuing: EXEC must fail with EXECABORT. */
@@ -78,10 +87,12 @@ export class Client {
   readonly shardChannels = new Set<string>();
   /** Set while a blocking command waits. */
   blocked: BlockedState | undefined;
+  /** When unsent output went over the soft output-buffer limit (ms), 0 while under it. */
+  outputSoftLimitSince = 0;
 
   constructor(
     readonly id: number,
-    readonly server: Server,
+    readonly server: ServerContext,
     readonly transport: ClientTransport,
   ) {
     this.db = server.keyspace.databases[0]!;
@@ -101,16 +112,21 @@ export class Client {
   }
 
   /**
-   * Records that the current command changed `key`: marks the data dirty
-   * (so it is logged), invalidates WATCHes and sends keyspace notifications.
-   * `eventClass` is the notify-keyspace-events letter (`$`, `g`, `h`, ...).
+   * Records that the current command changed `key`: marks the data dirty,
+   * invalidates WATCHes, wakes blocked clients and sends keyspace
+   * notifications. `eventClass` is the notify-keyspace-events letter (`$`,
+   * `g`, `h`, ...).
    */
   changed(key: string, event: string, eventClass: string): void {
     this.server.keyChanged(this.db, key, event, eventClass);
   }
 
-  /** Logs these commands to the AOF instead of the request itself. */
-  propagateAs(...commands: string[][]): void {
-    this.propagation = commands;
+  /**
+   * Records one effect of the running command, in this client's current
+   * database, for the AOF. Only commands the table declares with
+   * `propagation: "effects"` call this; the others are logged as sent.
+   */
+  addEffect(args: string[]): void {
+    this.server.executor.addEffect(this.db.index, args);
   }
 }

@@ -1,30 +1,15 @@
 /**
- * Keyspace notifications: `notify-keyspace-events` and the messages it asks for.
- *
- * Every change a command makes to a key already reaches the server's key
- * change listeners as `(db, key, event, class)` (see `Client.changed`), and
- * expiry arrives the same way with event `expired`, class `x`. So
- * notifications are just one more listener: when the configured flags
- * select the event's class, it publishes `__keyspace@<db>__:<key>` with
- * the event name and/or `__keyevent@<db>__:<event>` with the key name, as
- * Redis's `notifyKeyspaceEvent` does. Publishing itself belongs to Pub/Sub,
- * which installs this listener and hands it its publish function, so this
- * module depends on nothing but the server's listener list.
- *
- * The flags are parsed here too, with Redis's letters and its error text,
- * so CONFIG SET, the command line and the listener agree on one reading.
- * The configuration keeps the flags as text (`config.notifyKeyspaceEvents`);
- * the listener re-parses only when that text changes.
+ * `notify-keyspace-events` flags: Redis's letters, their bits, and the one
+ * reading of them that CONFIG SET, the command line and keyspace
+ * notifications share. Dependency-free, so configuration can use it without
+ * reaching into the command layer.
  *
  * @module
  */
 
-import type { Database } from "../store/keyspace.ts";
-import type { Server } from "./server.ts";
-
 /** Flag bits, as in Redis's server.h. */
-const KEYSPACE = 1 << 0;
-const KEYEVENT = 1 << 1;
+export const KEYSPACE = 1 << 0;
+export const KEYEVENT = 1 << 1;
 const GENERIC = 1 << 2;
 const STRING = 1 << 3;
 const LIST = 1 << 4;
@@ -109,24 +94,7 @@ export function formatNotifyFlags(flags: number): string {
   return text;
 }
 
-/** Delivers `message` on `channel`; returns how many subscribers got it. */
-export type Publish = (server: Server, channel: string, message: string) => number;
-
-/**
- * Registers the listener that turns key changes into notifications.
- * Pub/Sub calls this once per server (see `installPubSub`).
- */
-export function installKeyspaceNotifications(server: Server, publish: Publish): void {
-  let parsedText = "";
-  let flags = 0;
-  server.keyChangeListeners.push((db: Database, key: string, event: string, eventClass: string) => {
-    const text = server.config.notifyKeyspaceEvents;
-    if (text !== parsedText) {
-      parsedText = text;
-      flags = parseNotifyFlags(text) ?? 0;
-    }
-    if (flags === 0 || (flags & (LETTER_FLAGS.get(eventClass) ?? 0)) === 0) return;
-    if (flags & KEYSPACE) publish(server, `__keyspace@${db.index}__:${key}`, event);
-    if (flags & KEYEVENT) publish(server, `__keyevent@${db.index}__:${event}`, key);
-  });
+/** The flag bit of a notify-keyspace-events class letter (`g`, `$`, `x`...), or 0. */
+export function notifyClassFlag(letter: string): number {
+  return LETTER_FLAGS.get(letter) ?? 0;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LogLevel } from "../config.ts";
+import type { LogLevel } from "./config.ts";
 
 const LEVELS: Record<LogLevel, number> = {
   debug: 0,

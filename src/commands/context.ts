@@ -1,0 +1,112 @@
+/**
+ * What the command layer sees of the server: the `ServerContext` interface
+ * and the small interfaces its parts implement.
+ *
+ * The network server (src/server/server.ts) implements `ServerContext`; the
+ * command layer depends only on this interface, which keeps the folder
+ * graph one way (protocol and store below commands, server and persistence
+ * above). It is also the list of everything a handler may reach through
+ * `client.server`, in one place.
+ *
+ * State that belongs to a feature lives in that feature's typed part, with
+ * one owner you can name, as Redis's `redisDb.watched_keys` or
+ * `server.pubsub_channels`: `watches` (transactions.ts), `pubsub`
+ * (pubsub.ts), `blocking` (blocking.ts), `scanCursors` (scan.ts),
+ * `persistence` (persistence/lifecycle.ts, seen here as
+ * `PersistenceControl`). Parts that must hear about key changes,
+ * whole-database changes, disconnects or RESET implement `KeyspaceEvents`,
+ * and the server calls them in the order it built them.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Database, Keyspace } from "../store/keyspace.ts";
+import type { Blocking } from "./blocking.ts";
+import type { Client } from "./client.ts";
+import type { Executor } from "./executor.ts";
+import type { PubSub } from "./pubsub.ts";
+import type { CommandTable } from "./registry.ts";
+import type { ScanCursors } from "./scan.ts";
+import type { Watches } from "./transactions.ts";
+
+/** What a part of the server may want to hear about; every member is optional. */
+export interface KeyspaceEvents {
+  /** A command (or expiry) changed `key` in `db`. */
+  keyChanged?(db: Database, key: string, event: string, eventClass: string): void;
+  /** Every key of `db` may have changed at once (FLUSHDB, FLUSHALL, SWAPDB). */
+  databaseChanged?(db: Database): void;
+  /** `client` disconnected. */
+  clientClosed?(client: Client): void;
+  /** RESET returned `client` to its state right after connecting. */
+  clientReset?(client: Client): void;
+}
+
+/** Counters INFO reports. */
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+}
+
+/** What SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE need of persistence. */
+export interface PersistenceControl {
+  /** A background rewrite is running. */
+  readonly rewriteInProgress: boolean;
+  /** BGSAVE SCHEDULE: start a rewrite as soon as the running one ends. */
+  rewriteScheduled: boolean;
+  /** Starts a background rewrite; false (after logging why) if it cannot start. */
+  startRewrite(): boolean;
+  /** Rewrites synchronously (SAVE); false if it failed. */
+  saveNow(): boolean;
+  /** Unix time in seconds of the last successful save (LASTSAVE). */
+  readonly lastSaveTime: number;
+}
+
+/** The server as commands see it. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly keyspace: Keyspace;
+  readonly clients: ReadonlyMap<number, Client>;
+  readonly stats: ServerStats;
+  readonly version: string;
+  /** Changes since start; a command that moves it changed data. */
+  dirty: number;
+  /** Set while the AOF cannot be written: writes are refused with it (MISCONF). */
+  readonly writeError: string | undefined;
+  /** True while the AOF is being replayed at start-up. */
+  readonly loading: boolean;
+
+  readonly commands: CommandTable;
+  readonly executor: Executor;
+  readonly watches: Watches;
+  readonly pubsub: PubSub;
+  readonly blocking: Blocking;
+  readonly scanCursors: ScanCursors;
+  readonly persistence: PersistenceControl;
+
+  /** See Client.changed. */
+  keyChanged(db: Database, key: string, event: string, eventClass: string): void;
+  /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
+  databaseChanged(db: Database): void;
+  /** Tells the parts that RESET returned `client` to its initial state. */
+  clientReset(client: Client): void;
+  /** Applies configuration changed at run time (CONFIG SET). */
+  configChanged(): void;
+  /** Marks a client as having replies to send at the end of the batch. */
+  markPending(client: Client): void;
+  /** Ends a batch outside a command (a timer fired): writes the AOF, sends replies. */
+  flush(): void;
+  /** Forgets a client at once (it was cut off, e.g. over its output limit). */
+  disconnect(client: Client): void;
+  /** INFO's text for the given section names (none: the default sections). */
+  info(sections: readonly string[]): string;
+  /** Starts shutting down (SHUTDOWN); false if this server cannot (no handler). */
+  shutdown(reason: string): boolean;
+}

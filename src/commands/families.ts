@@ -1,0 +1,39 @@
+/**
+ * Every command family, in the order COMMAND lists them. The server builds
+ * its command table from this list; nothing else imports it, so families
+ * never depend on the table being built (they reach it at run time through
+ * `client.server.commands`).
+ *
+ * @module
+ */
+
+import { bitmapCommands } from "./bitmaps.ts";
+import { connectionCommands } from "./connection.ts";
+import { expireCommands } from "./expire.ts";
+import { hashCommands } from "./hashes.ts";
+import { keyCommands } from "./keys.ts";
+import { listCommands } from "./lists.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { pubsubCommands } from "./pubsub.ts";
+import { serverCommands } from "./server.ts";
+import { setCommands } from "./sets.ts";
+import { sortedSetCommands } from "./sorted_sets.ts";
+import { stringCommands } from "./strings.ts";
+import type { Command } from "./table.ts";
+import { transactionCommands } from "./transactions.ts";
+
+export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
+  connectionCommands,
+  serverCommands,
+  stringCommands,
+  keyCommands,
+  expireCommands,
+  hashCommands,
+  listCommands,
+  setCommands,
+  sortedSetCommands,
+  bitmapCommands,
+  transactionCommands,
+  pubsubCommands,
+  persistenceCommands,
+];
