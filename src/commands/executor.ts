@@ -7,8 +7,8 @@
  * nested calls (EXEC running its queue; later, scripts) run inside it, and
  * when the outermost call returns, the effects gathered during the unit go
  * to the sinks in one go. What a command contributes depends on its
- * declared `propagation` (see table.ts): `as-sent` commands that changed
- * data add their request, `effects` commands add what their handler
+ * declared `propagation` (see table.ts): `as-sent` write commands that
+ * changed data add their request, `effects` commands add what their handler
  * recorded with `client.addEffect`, and a unit opened by a `transaction`
  * command (EXEC) is wrapped in MULTI/EXEC when it gathered more than one
  * effect, so a replay applies all of it or none. Deletions by expiry come
@@ -89,7 +89,8 @@ export class Executor {
     } catch (error) {
       this.#failed(client, replyStart, error, cmd.name);
     }
-    if (cmd.propagation === "as-sent" && server.dirty !== dirtyBefore) {
+    // Expiry moves `dirty` too, so a read that expired a key is not logged itself.
+    if (cmd.propagation === "as-sent" && cmd.isWrite && server.dirty !== dirtyBefore) {
       this.addEffect(client.db.index, args);
     }
     this.#depth--;

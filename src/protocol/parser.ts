@@ -30,7 +30,7 @@ export const INLINE_MAX_SIZE = 64 * 1024;
 /** Largest bulk argument (proto-max-bulk-len default). */
 export const MAX_BULK_LENGTH = 512 * 1024 * 1024;
 const MAX_MULTIBULK_LENGTH = 2147483647;
-const INITIAL_CAPACITY = 4 * 1024;
+const INITIAL_CAPACITY = 2 * 1024;
 
 const CR = 13;
 const LF = 10;
@@ -60,6 +60,7 @@ export class RequestParser {
 
   /** Copies `chunk` in after the unconsumed bytes. */
   append(chunk: Uint8Array): void {
+    this.#shrinkIfIdle(chunk.byteLength);
     this.#reserve(chunk.byteLength);
     this.#bytes.set(chunk, this.#end);
     this.#end += chunk.byteLength;
@@ -70,6 +71,7 @@ export class RequestParser {
    * report how much was read with `commit`.
    */
   writableRegion(size: number): Uint8Array {
+    this.#shrinkIfIdle(size);
     this.#reserve(size);
     return this.#bytes.subarray(this.#end);
   }
@@ -101,7 +103,6 @@ export class RequestParser {
       if (request === undefined) return undefined;
       return request;
     }
-    if (this.#start === this.#end) this.#start = this.#end = 0;
     return undefined;
   }
 
@@ -196,12 +197,20 @@ export class RequestParser {
     this.#end = pending;
   }
 
-  /** Releases a large buffer once it is drained, so idle clients stay small. */
-  shrinkIfIdle(): void {
-    if (this.#start === this.#end && this.#bytes.byteLength > INITIAL_CAPACITY * 4) {
-      this.#bytes = new Uint8Array(INITIAL_CAPACITY);
+  /**
+   * Releases a large buffer once it is drained, so idle clients stay small.
+   * Only done when more bytes are about to be asked for: a region handed out
+   * by `writableRegion` must stay valid, and where it is, until its read
+   * completes (a blocked client resumed meanwhile consumes requests).
+   */
+  #shrinkIfIdle(wanted: number): void {
+    if (this.#start !== this.#end) return;
+    // Everything was consumed: start over at the beginning of the buffer.
+    this.#start = this.#end = 0;
+    const capacity = Math.max(INITIAL_CAPACITY, wanted);
+    if (this.#bytes.byteLength > capacity * 4) {
+      this.#bytes = new Uint8Array(capacity);
       this.#view = binaryView(this.#bytes);
-      this.#start = this.#end = 0;
     }
   }
 }

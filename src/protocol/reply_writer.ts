@@ -7,7 +7,10 @@
  * does: a map is `%` in RESP3 and a flat array in RESP2, a null is `_` or
  * `$-1`/`*-1`, a double is `,` or a bulk string. Bytes go straight into one
  * growable buffer that the connection sends with a single write per batch,
- * so replying allocates nothing per request.
+ * so replying allocates nothing per request. A large bulk string (GET of a
+ * 10 MB value) is encoded into a chunk of its own instead: the buffer never
+ * doubles and copies its way up to the size of a big pipelined reply, so a
+ * client's pending output costs what it holds and no more.
  *
  * @module
  */
@@ -19,6 +22,8 @@ import { formatDouble } from "./doubles.ts";
 export type ProtocolVersion = 2 | 3;
 
 const INITIAL_CAPACITY = 1024;
+/** Bulk strings from this size on get a chunk of their own. */
+const LARGE_BULK_BYTES = 64 * 1024;
 const CR = 13;
 const LF = 10;
 const ASCII_ZERO = 48;
@@ -29,31 +34,80 @@ export class ReplyWriter {
   #bytes = new Uint8Array(INITIAL_CAPACITY);
   #view: BinaryBuffer = binaryView(this.#bytes);
   #length = 0;
+  /** Completed output before what `#bytes` holds (large bulks and what preceded them). */
+  #chunks: Uint8Array[] | undefined;
+  #chunkedLength = 0;
 
   /** Bytes written and not yet taken. */
   get length(): number {
-    return this.#length;
+    return this.#chunkedLength + this.#length;
+  }
+
+  /** Whether a large bulk sits in a chunk of its own (then prefer `drain` to `take`). */
+  get chunked(): boolean {
+    return this.#chunks !== undefined;
   }
 
   /** The encoded replies so far (a copy the caller owns); the writer empties. */
   take(): Uint8Array {
+    if (this.#chunks !== undefined) {
+      const out = new Uint8Array(this.length);
+      let at = 0;
+      this.drain((chunk) => {
+        out.set(chunk, at);
+        at += chunk.byteLength;
+      });
+      return out;
+    }
     const out = this.#bytes.slice(0, this.#length);
+    this.#emptied();
+    return out;
+  }
+
+  /** Hands the encoded replies to `write` in order, without joining them; the writer empties. */
+  drain(write: (bytes: Uint8Array) => void): void {
+    const chunks = this.#chunks;
+    if (chunks !== undefined) {
+      this.#chunks = undefined;
+      this.#chunkedLength = 0;
+      for (const chunk of chunks) write(chunk);
+    }
+    if (this.#length > 0) write(this.#bytes.slice(0, this.#length));
+    this.#emptied();
+  }
+
+  #emptied(): void {
     this.#length = 0;
     if (this.#bytes.byteLength > INITIAL_CAPACITY * 16) {
       this.#bytes = new Uint8Array(INITIAL_CAPACITY);
       this.#view = binaryView(this.#bytes);
     }
-    return out;
   }
 
   /** Whether the bytes written so far begin with an error reply. */
   startsWithError(): boolean {
-    return this.#length > 0 && this.#bytes[0] === 45;
+    const first = this.#chunks !== undefined ? this.#chunks[0]![0] : this.#bytes[0];
+    return this.length > 0 && first === 45;
   }
 
   /** Drops everything written after `length` (used to undo a partial reply). */
   truncate(length: number): void {
-    this.#length = Math.min(this.#length, length);
+    const chunks = this.#chunks;
+    if (chunks === undefined || length >= this.#chunkedLength) {
+      this.#length = Math.min(this.#length, length - this.#chunkedLength);
+      return;
+    }
+    // The cut falls among the chunks: keep the ones before it, the current buffer goes.
+    const kept: Uint8Array[] = [];
+    let at = 0;
+    for (const chunk of chunks) {
+      if (at >= length) break;
+      kept.push(at + chunk.byteLength <= length ? chunk : chunk.subarray(0, length - at));
+      at += kept[kept.length - 1]!.byteLength;
+    }
+    this.#chunks = kept.length > 0 ? kept : undefined;
+    this.#chunkedLength = at;
+    this.#length = 0;
   }
 
   /** `+OK`-style status reply; `text` must not contain CR or LF. */
@@ -84,6 +138,10 @@ export class ReplyWriter {
   /** Bulk string holding a binary string (see binary.ts). */
   bulk(value: string): void {
     const length = value.length;
+    if (length >= LARGE_BULK_BYTES) {
+      this.#largeBulk(value);
+      return;
+    }
     this.#reserve(length + 16);
     this.#bytes[this.#length++] = 36;
     this.#decimal(length);
@@ -176,6 +234,25 @@ export class ReplyWriter {
     this.#reserve(bytes.byteLength);
     this.#bytes.set(bytes, this.#length);
     this.#length += bytes.byteLength;
+  }
+
+  /** A bulk string in a chunk of its own, after the output so far. */
+  #largeBulk(value: string): void {
+    const chunks = this.#chunks ??= [];
+    if (this.#length > 0) {
+      chunks.push(this.#bytes.slice(0, this.#length));
+      this.#chunkedLength += this.#length;
+      this.#length = 0;
+    }
+    const header = `$${value.length}\r\n`;
+    const chunk = new Uint8Array(header.length + value.length + 2);
+    const view = binaryView(chunk);
+    view.latin1Write(header, 0, header.length);
+    view.latin1Write(value, header.length, value.length);
+    chunk[chunk.byteLength - 2] = CR;
+    chunk[chunk.byteLength - 1] = LF;
+    chunks.push(chunk);
+    this.#chunkedLength += chunk.byteLength;
   }
 
   #header(marker: number, count: number): void {

@@ -59,7 +59,6 @@ export class Connection {
       if (request === undefined) break;
       dispatch(client, request);
     }
-    parser.shrinkIfIdle();
     this.server.markPending(client);
     this.server.scheduleFlush();
   }

@@ -116,7 +116,7 @@ function describeListenError(error: NodeJS.ErrnoException, hostname: string, por
 }
 
 /** First read size of a connection; reads that fill it double it up to the maximum. */
-const INITIAL_READ_SIZE = 4 * 1024;
+const INITIAL_READ_SIZE = 2 * 1024;
 const MAX_READ_SIZE = 64 * 1024;
 /** Pause before accepting again when the process is out of file descriptors. */
 const DESCRIPTOR_BACKOFF_MS = 100;

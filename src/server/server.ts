@@ -283,39 +283,46 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   flush(): void {
     const aof = this.#aof;
     if (aof !== undefined && aof.repliesWaitForSync) {
-      const outgoing: [Client, Uint8Array, boolean][] = [];
+      const outgoing: [Client, Uint8Array[], boolean][] = [];
       for (const client of this.#pendingClients) {
-        outgoing.push([client, client.reply.take(), client.closeAfterReply]);
+        const chunks: Uint8Array[] = [];
+        client.reply.drain((bytes) => chunks.push(bytes));
+        outgoing.push([client, chunks, client.closeAfterReply]);
       }
       this.#pendingClients.clear();
       aof.flush(() => {
-        for (const [client, bytes, close] of outgoing) this.#send(client, bytes, close);
+        for (const [client, chunks, close] of outgoing) {
+          if (client.closed) continue;
+          for (const bytes of chunks) this.#write(client, bytes);
+          if (close) this.#close(client);
+        }
       });
       return;
     }
     if (aof !== undefined && aof.hasPendingWrites) aof.flush(NOTHING);
     if (this.#pendingClients.size === 0) return;
     for (const client of this.#pendingClients) {
-      this.#send(
-        client,
-        client.reply.length > 0 ? client.reply.take() : undefined,
-        client.closeAfterReply,
-      );
+      if (client.closed) continue;
+      const reply = client.reply;
+      if (reply.length > 0) {
+        // Large bulks come in chunks of their own (rare); the rest in one buffer.
+        if (reply.chunked) reply.drain((bytes) => this.#write(client, bytes));
+        else this.#write(client, reply.take());
+      }
+      if (client.closeAfterReply) this.#close(client);
     }
     this.#pendingClients.clear();
   }
 
-  #send(client: Client, bytes: Uint8Array | undefined, close: boolean): void {
-    if (client.closed) return;
-    if (bytes !== undefined && bytes.byteLength > 0) {
-      this.stats.netOutputBytes += bytes.byteLength;
-      client.transport.write(bytes);
-    }
-    if (close) {
-      client.transport.close();
-      // Like Redis, a closing client is freed now, not when the peer hangs up.
-      this.disconnect(client);
-    }
+  #write(client: Client, bytes: Uint8Array): void {
+    this.stats.netOutputBytes += bytes.byteLength;
+    client.transport.write(bytes);
+  }
+
+  #close(client: Client): void {
+    client.transport.close();
+    // Like Redis, a closing client is freed now, not when the peer hangs up.
+    this.disconnect(client);
   }
 }
 

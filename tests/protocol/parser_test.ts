@@ -138,3 +138,19 @@ Deno.test("inline splitting follows sdssplitargs quoting", () => {
   assert.deepEqual(splitInlineArguments(`""`), [""]);
   assert.deepEqual(splitInlineArguments(``), []);
 });
+
+Deno.test("parser: a region handed out stays where it is while requests are consumed", () => {
+  // A blocked client resumed while a read is in flight consumes what is
+  // buffered; the read then completes into the region it was given.
+  const parser = new RequestParser();
+  const encoder = new TextEncoder();
+  const first = parser.writableRegion(16);
+  first.set(encoder.encode("PING\r\n"));
+  parser.commit(6);
+  const second = parser.writableRegion(16);
+  assert.deepEqual(parser.next(), ["PING"]);
+  assert.equal(parser.next(), undefined);
+  second.set(encoder.encode("ECHO x\r\n"));
+  parser.commit(8);
+  assert.deepEqual(parser.next(), ["ECHO", "x"]);
+});
