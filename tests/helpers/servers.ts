@@ -76,6 +76,8 @@ export interface RunningServer {
   port: number;
   /** The child process; absent only for servers not started by us. */
   process?: Deno.ChildProcess;
+  /** Whether the process has exited (by itself or stopped). */
+  readonly exited: boolean;
   /**
    * Sends `signal` (SIGTERM by default), waits for the process to exit and
    * for its output to be drained. Escalates to SIGKILL after
