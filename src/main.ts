@@ -23,11 +23,8 @@ import { Logger } from "./log.ts";
 import { AofLoadError } from "./persistence/loader.ts";
 import { startIdleCompaction } from "./server/idle_compaction.ts";
 import { listen, type Listener, ListenError } from "./server/listener.ts";
+import { adjustOpenFilesLimit } from "./server/native.ts";
 import { Server } from "./server/server.ts";
-
-/** How often the active expiry cycle runs, and how long one run may take. */
-const EXPIRE_CYCLE_INTERVAL_MS = 100;
-const EXPIRE_CYCLE_BUDGET_MS = 25;
 
 /** A started server and how to stop it (also used by tests in-process). */
 export interface RunningServer {
@@ -39,12 +36,11 @@ export interface RunningServer {
 /** Loads data, binds the port and starts serving. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const server = new Server(config, log);
+  server.maxClients = adjustOpenFilesLimit(config.maxclients, log);
   await server.persistence.start();
-  const listener = await listen(server, config.transport, config.bind, config.port);
+  const listener = await listen(server);
   server.port = listener.port;
-  const expireTimer = setInterval(() => {
-    if (server.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS) > 0) server.flush();
-  }, EXPIRE_CYCLE_INTERVAL_MS);
+  const cronTimer = setInterval(() => server.cron(), 1000 / config.hz);
 
   const stopIdleCompaction = startIdleCompaction(server);
 
@@ -52,7 +48,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stop = (reason: string) => {
     stopping ??= (async () => {
       log.warning(reason);
-      clearInterval(expireTimer);
+      clearInterval(cronTimer);
       stopIdleCompaction();
       server.flush();
       await listener.close();
@@ -62,7 +58,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     return stopping;
   };
   log.notice(`Server initialized (transport: ${config.transport})`);
-  log.notice(`Ready to accept connections tcp on ${config.bind}:${listener.port}`);
+  if (listener.port !== 0) {
+    log.notice(`Ready to accept connections tcp on ${config.bind}:${listener.port}`);
+  }
+  if (listener.tlsPort !== 0) {
+    log.notice(`Ready to accept connections tls on ${config.bind}:${listener.tlsPort}`);
+  }
   return { server, listener, stop };
 }
 

@@ -75,18 +75,36 @@ export function requireDouble(text: string, error = NOT_FLOAT): number {
   return value;
 }
 
-/** A cursor over a command's arguments, for commands with options. */
+/**
+ * A cursor over a command's arguments, for every handler that parses more
+ * than fixed positions: keys, numbers and option keywords are taken in
+ * order, each with Redis's error when it is missing or malformed, and
+ * `finish()` refuses anything left over. Fixed positions of a command
+ * whose arity the dispatcher checked (`GET key`) may still be read as
+ * `args[1]!`; the cursor is the one way options are parsed.
+ *
+ * @example ZADD's options, then its score/member pairs
+ * ```ts
+ * const cursor = new ArgumentCursor(args);
+ * const key = cursor.key();
+ * const options = cursor.flags(["NX", "XX", "GT", "LT", "CH", "INCR"]);
+ * while (cursor.hasMore()) pairs.push([cursor.double(), cursor.next()]);
+ * ```
+ */
 export class ArgumentCursor {
   #position: number;
 
+  /** Starts at `args[start]` (default 1, the first argument after the name). */
   constructor(readonly args: readonly string[], start = 1) {
     this.#position = start;
   }
 
+  /** Index of the next argument in `args`. */
   get position(): number {
     return this.#position;
   }
 
+  /** How many arguments are left. */
   get remaining(): number {
     return this.args.length - this.#position;
   }
@@ -95,34 +113,69 @@ export class ArgumentCursor {
     return this.#position < this.args.length;
   }
 
-  /** The next argument, or a syntax error if there is none. */
-  next(): string {
+  /** The next argument, or a syntax error (or `error`) if there is none. */
+  next(error = SYNTAX_ERROR): string {
     const value = this.args[this.#position];
-    if (value === undefined) throw new CommandError(SYNTAX_ERROR);
+    if (value === undefined) throw new CommandError(error);
     this.#position++;
     return value;
   }
 
+  /** The next argument, a key name (same as `next`, named for the reader). */
+  key(): string {
+    return this.next();
+  }
+
   /** The next argument upper-cased, for matching option keywords. */
-  nextKeyword(): string {
+  keyword(): string {
     return this.next().toUpperCase();
   }
 
-  /** The next argument upper-cased without consuming it, or undefined. */
+  /** The next argument upper-cased without consuming it, or undefined at the end. */
   peekKeyword(): string | undefined {
     return this.args[this.#position]?.toUpperCase();
   }
 
-  nextInteger(error = NOT_INTEGER): number {
+  /** Consumes the next argument if it is one of `keywords` (any case) and returns it upper-cased. */
+  accept<const K extends string>(...keywords: readonly K[]): K | undefined {
+    const next = this.peekKeyword();
+    if (next === undefined || !(keywords as readonly string[]).includes(next)) return undefined;
+    this.#position++;
+    return next as K;
+  }
+
+  /** The next argument as a 64-bit integer, failing with `error` (default: not an integer). */
+  integer(error = NOT_INTEGER): number {
     return requireInteger(this.next(), error);
   }
 
-  nextDouble(error = NOT_FLOAT): number {
+  /** The next argument as a double, failing with `error` (default: not a valid float). */
+  double(error = NOT_FLOAT): number {
     return requireDouble(this.next(), error);
   }
 
-  /** Fails with a syntax error if arguments are left over. */
-  finish(): void {
-    if (this.hasMore()) throw new CommandError(SYNTAX_ERROR);
+  /**
+   * Consumes the option flags at the cursor, in any order and any case, up
+   * to the first argument that is none of `names`, and says which were
+   * seen (repeats allowed, as Redis's ZADD and EXPIRE parsers allow them).
+   */
+  flags<const K extends string>(names: readonly K[]): Record<K, boolean> {
+    const seen = Object.fromEntries(names.map((name) => [name, false])) as Record<K, boolean>;
+    for (let flag = this.accept(...names); flag !== undefined; flag = this.accept(...names)) {
+      seen[flag] = true;
+    }
+    return seen;
+  }
+
+  /** Every argument left (consumed). */
+  rest(): string[] {
+    const rest = this.args.slice(this.#position);
+    this.#position = this.args.length;
+    return rest;
+  }
+
+  /** Fails with a syntax error (or `error`) if arguments are left over. */
+  finish(error = SYNTAX_ERROR): void {
+    if (this.hasMore()) throw new CommandError(error);
   }
 }

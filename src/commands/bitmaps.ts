@@ -26,18 +26,20 @@ import { binaryToBytes, bytesToBinary } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import { ArgumentCursor, parseInt64, parseInteger, requireInteger } from "./arguments.ts";
 import { getString, getStringForWrite } from "./access.ts";
-import { CommandError, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
+import {
+  BIT_ARGUMENT_INVALID,
+  BIT_OFFSET_INVALID,
+  BIT_VALUE_INVALID,
+  BITFIELD_OVERFLOW_INVALID,
+  BITFIELD_READ_ONLY,
+  BITFIELD_TYPE_INVALID,
+  BITOP_NOT_SINGLE_SOURCE,
+  CommandError,
+  NOT_INTEGER,
+  SYNTAX_ERROR,
+} from "./errors.ts";
 import { ensureStringFits } from "./strings.ts";
-import { command } from "./table.ts";
-
-const BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range";
-const BIT_VALUE_ERROR = "ERR bit is not an integer or out of range";
-const BIT_ARGUMENT_ERROR = "ERR The bit argument must be 1 or 0.";
-const BITOP_NOT_ARITY = "ERR BITOP NOT must be called with a single source key.";
-const BITFIELD_TYPE_ERROR =
-  "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
-const BITFIELD_OVERFLOW_ERROR = "ERR Invalid OVERFLOW type specified";
-const BITFIELD_READONLY_ERROR = "ERR BITFIELD_RO only supports the GET subcommand";
+import { command, type KeyFinder } from "./table.ts";
 
 /** Bits set in each byte value. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, byte) => {
@@ -55,7 +57,7 @@ function parseBitOffset(text: string, fieldBits = 0): number {
   const byField = fieldBits > 0 && text.charCodeAt(0) === 35;
   const digits = byField ? text.slice(1) : text;
   let offset = parseInteger(digits);
-  if (offset === undefined) throw new CommandError(BIT_OFFSET_ERROR);
+  if (offset === undefined) throw new CommandError(BIT_OFFSET_INVALID);
   if (byField) {
     offset *= fieldBits;
     if (!Number.isSafeInteger(offset)) {
@@ -63,7 +65,7 @@ function parseBitOffset(text: string, fieldBits = 0): number {
     }
   }
   if (offset < 0 || Math.floor(offset / 8) >= MAX_BULK_LENGTH) {
-    throw new CommandError(BIT_OFFSET_ERROR);
+    throw new CommandError(BIT_OFFSET_INVALID);
   }
   return offset;
 }
@@ -86,7 +88,7 @@ function stringForBitWrite(
   const length = Math.floor(highestBit / 8) + 1;
   const value = current ?? "";
   if (current !== undefined && value.length >= length) return { value, grown: false };
-  ensureStringFits(length, BIT_OFFSET_ERROR);
+  ensureStringFits(length, BIT_OFFSET_INVALID);
   return { value: value + "\0".repeat(length - value.length), grown: true };
 }
 
@@ -94,7 +96,7 @@ function setbit(client: Client, args: string[]): void {
   const key = args[1]!;
   const offset = parseBitOffset(args[2]!);
   const bit = parseInteger(args[3]!);
-  if (bit !== 0 && bit !== 1) throw new CommandError(BIT_VALUE_ERROR);
+  if (bit !== 0 && bit !== 1) throw new CommandError(BIT_VALUE_INVALID);
   const { value, grown } = stringForBitWrite(client, key, offset);
   const index = Math.floor(offset / 8);
   const mask = 0x80 >> (offset % 8);
@@ -138,10 +140,11 @@ function bitRange(
   return inBits ? [start, end] : [start * 8, end * 8 + 7];
 }
 
-/** Parses the optional BYTE|BIT unit of BITCOUNT and BITPOS; true for BIT. */
-function parseRangeUnit(text: string | undefined): boolean {
-  if (text === undefined) return false;
-  const unit = text.toUpperCase();
+/** Parses the optional last argument BYTE|BIT of BITCOUNT and BITPOS; true for BIT. */
+function parseRangeUnit(cursor: ArgumentCursor): boolean {
+  if (!cursor.hasMore()) return false;
+  const unit = cursor.keyword();
+  cursor.finish();
   if (unit === "BIT") return true;
   if (unit !== "BYTE") throw new CommandError(SYNTAX_ERROR);
   return false;
@@ -160,23 +163,24 @@ function countBits(value: string, from: number, to: number): number {
 }
 
 function bitcount(client: Client, args: string[]): void {
-  const value = getString(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const value = getString(client, cursor.key());
   if (value === undefined) {
     client.reply.integer(0);
     return;
   }
   let range: [number, number] | undefined;
-  if (args.length === 2) {
+  if (!cursor.hasMore()) {
     range = bitRange(value.length, 0, -1, false);
-  } else if (args.length === 4 || args.length === 5) {
-    const start = requireInteger(args[2]!);
-    const end = requireInteger(args[3]!);
+  } else if (cursor.remaining === 2 || cursor.remaining === 3) {
+    const start = cursor.integer();
+    const end = cursor.integer();
     // Redis answers this case before looking at the unit.
     if (start < 0 && end < 0 && start > end) {
       client.reply.integer(0);
       return;
     }
-    range = bitRange(value.length, start, end, parseRangeUnit(args[4]));
+    range = bitRange(value.length, start, end, parseRangeUnit(cursor));
   } else {
     throw new CommandError(SYNTAX_ERROR);
   }
@@ -207,18 +211,22 @@ function findBit(value: string, bit: number, from: number, to: number): number {
  * them; with an end given it answers -1, as Redis does.
  */
 function bitpos(client: Client, args: string[]): void {
-  const bit = requireInteger(args[2]!);
-  if (bit !== 0 && bit !== 1) throw new CommandError(BIT_ARGUMENT_ERROR);
-  const value = getString(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  const bit = cursor.integer();
+  if (bit !== 0 && bit !== 1) throw new CommandError(BIT_ARGUMENT_INVALID);
+  const value = getString(client, key);
   if (value === undefined) {
     client.reply.integer(bit === 1 ? -1 : 0);
     return;
   }
-  if (args.length > 6) throw new CommandError(SYNTAX_ERROR);
-  const start = args.length > 3 ? requireInteger(args[3]!) : 0;
-  const inBits = parseRangeUnit(args[5]);
-  const endGiven = args.length > 4;
-  const end = endGiven ? requireInteger(args[4]!) : -1;
+  if (cursor.remaining > 3) throw new CommandError(SYNTAX_ERROR);
+  const start = cursor.hasMore() ? cursor.integer() : 0;
+  const endText = cursor.hasMore() ? cursor.next() : undefined;
+  // Redis checks the unit before the end.
+  const inBits = parseRangeUnit(cursor);
+  const endGiven = endText !== undefined;
+  const end = endGiven ? requireInteger(endText) : -1;
   const range = bitRange(value.length, start, end, inBits);
   if (range === undefined) {
     client.reply.integer(-1);
@@ -231,16 +239,17 @@ function bitpos(client: Client, args: string[]): void {
 type BitOperator = "AND" | "OR" | "XOR" | "NOT";
 
 function bitop(client: Client, args: string[]): void {
-  const operator = args[1]!.toUpperCase();
-  if (operator !== "AND" && operator !== "OR" && operator !== "XOR" && operator !== "NOT") {
-    throw new CommandError(SYNTAX_ERROR);
+  const cursor = new ArgumentCursor(args);
+  const operator = cursor.accept("AND", "OR", "XOR", "NOT");
+  if (operator === undefined) throw new CommandError(SYNTAX_ERROR);
+  if (operator === "NOT" && cursor.remaining !== 2) {
+    throw new CommandError(BITOP_NOT_SINGLE_SOURCE);
   }
-  if (operator === "NOT" && args.length !== 4) throw new CommandError(BITOP_NOT_ARITY);
-  const destination = args[2]!;
+  const destination = cursor.key();
   const sources: string[] = [];
   let length = 0;
-  for (let i = 3; i < args.length; i++) {
-    const source = getString(client, args[i]!) ?? "";
+  while (cursor.hasMore()) {
+    const source = getString(client, cursor.key()) ?? "";
     sources.push(source);
     if (source.length > length) length = source.length;
   }
@@ -294,12 +303,12 @@ interface BitfieldOperation {
 /** `i1`..`i64` or `u1`..`u63` (lower-case only, as in Redis). */
 function parseBitfieldType(text: string): { signed: boolean; bits: number } {
   const signed = text[0] === "i";
-  if (!signed && text[0] !== "u") throw new CommandError(BITFIELD_TYPE_ERROR);
+  if (!signed && text[0] !== "u") throw new CommandError(BITFIELD_TYPE_INVALID);
   // Redis reads the width with strlen: a NUL byte ends it.
   const nul = text.indexOf("\0");
   const bits = parseInteger(text.slice(1, nul < 0 ? undefined : nul));
   if (bits === undefined || bits < 1 || bits > (signed ? 64 : 63)) {
-    throw new CommandError(BITFIELD_TYPE_ERROR);
+    throw new CommandError(BITFIELD_TYPE_INVALID);
   }
   return { signed, bits };
 }
@@ -309,13 +318,11 @@ function parseBitfieldOperations(args: string[]): BitfieldOperation[] {
   let overflow: Overflow = "WRAP";
   const cursor = new ArgumentCursor(args, 2);
   while (cursor.hasMore()) {
-    const name = cursor.nextKeyword();
+    const name = cursor.keyword();
     const remaining = cursor.remaining;
     if (name === "OVERFLOW" && remaining >= 1) {
-      const behaviour = cursor.nextKeyword();
-      if (behaviour !== "WRAP" && behaviour !== "SAT" && behaviour !== "FAIL") {
-        throw new CommandError(BITFIELD_OVERFLOW_ERROR);
-      }
+      const behaviour = cursor.accept("WRAP", "SAT", "FAIL");
+      if (behaviour === undefined) throw new CommandError(BITFIELD_OVERFLOW_INVALID);
       overflow = behaviour;
       continue;
     }
@@ -395,7 +402,7 @@ function bitfield(client: Client, args: string[], readOnly: boolean): void {
     }
     return;
   }
-  if (readOnly) throw new CommandError(BITFIELD_READONLY_ERROR);
+  if (readOnly) throw new CommandError(BITFIELD_READ_ONLY);
 
   const { value, grown } = stringForBitWrite(client, key, highestBit);
   const bytes = binaryToBytes(value);
@@ -429,84 +436,96 @@ function bitfield(client: Client, args: string[], readOnly: boolean): void {
   if (changes > 0) client.changed(key, "setbit", "$");
 }
 
+/**
+ * BITFIELD's key with the flags of what the request does (Redis's
+ * bitfieldGetKeys): read-only when every operation is a GET, as far as the
+ * operations parse.
+ */
+const bitfieldKeys: KeyFinder = (args) => {
+  let readOnly = true;
+  for (let i = 2; i < args.length; i++) {
+    const remaining = args.length - i - 1;
+    const operation = args[i]!.toUpperCase();
+    if (operation === "GET" && remaining >= 2) i += 2;
+    else if ((operation === "SET" || operation === "INCRBY") && remaining >= 3) {
+      readOnly = false;
+      break;
+    } else if (operation === "OVERFLOW" && remaining >= 1) i += 1;
+    else {
+      // A syntax error: safer to assume a write.
+      readOnly = false;
+      break;
+    }
+  }
+  return [{ position: 1, flags: readOnly ? ["RO", "ACCESS"] : ["RW", "ACCESS", "UPDATE"] }];
+};
+
 export const bitmapCommands = [
   command({
     name: "setbit",
     arity: 4,
     flags: ["write", "denyoom"],
-    group: "bitmap",
-    summary: "Sets or clears the bit at offset in the string value stored at key",
-    since: "2.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: setbit,
   }),
   command({
     name: "getbit",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "bitmap",
-    summary: "Returns the bit value at offset in the string value stored at key",
-    since: "2.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: getbit,
   }),
   command({
     name: "bitcount",
     arity: -2,
     flags: ["readonly"],
-    group: "bitmap",
-    summary: "Count set bits in a string",
-    since: "2.6.0",
-    complexity: "O(N)",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: bitcount,
   }),
   command({
     name: "bitpos",
     arity: -3,
     flags: ["readonly"],
-    group: "bitmap",
-    summary: "Find first bit set or clear in a string",
-    since: "2.8.7",
-    complexity: "O(N)",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: bitpos,
   }),
   command({
     name: "bitop",
     arity: -4,
     flags: ["write", "denyoom"],
-    group: "bitmap",
-    summary: "Perform bitwise operations between strings",
-    since: "2.6.0",
-    complexity: "O(N)",
-    firstKey: 2,
-    lastKey: -1,
+    aclCategories: ["bitmap"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 2 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 3 }, find: { lastKey: -1 } },
+    ],
     handler: bitop,
   }),
   command({
     name: "bitfield",
     arity: -2,
     flags: ["write", "denyoom"],
-    group: "bitmap",
-    summary: "Perform arbitrary bitfield integer operations on strings",
-    since: "3.2.0",
-    complexity: "O(1) for each subcommand specified",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"],
+        begin: { index: 1 },
+        find: { lastKey: 0 },
+        notes: "This command allows both access and modification of the key",
+      },
+    ],
+    keyFinder: bitfieldKeys,
     handler: (client, args) => bitfield(client, args, false),
   }),
   command({
     name: "bitfield_ro",
     arity: -2,
     flags: ["readonly", "fast"],
-    group: "bitmap",
-    summary:
-      "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
-    since: "6.0.0",
-    complexity: "O(1) for each subcommand specified",
-    firstKey: 1,
+    aclCategories: ["bitmap"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => bitfield(client, args, true),
   }),
 ];

@@ -12,13 +12,23 @@
 import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
+  CLIENT_ID_NOT_POSITIVE,
+  CLIENT_NAME_INVALID,
+  clientInfoInvalid,
   CommandError,
   DB_INDEX_OUT_OF_RANGE,
+  helloSyntaxError,
+  INVALID_CLIENT_ID,
+  NO_SUCH_CLIENT,
   NOT_INTEGER,
+  PROTOCOL_VERSION_NOT_INTEGER,
   SYNTAX_ERROR,
+  unknownClientType,
+  unrecognizedOption,
+  UNSUPPORTED_PROTOCOL,
   wrongArity,
 } from "./errors.ts";
-import { command, type CommandDeclaration } from "./table.ts";
+import { command, type CommandDeclaration, type CommandFlag } from "./table.ts";
 
 const PONG = new TextEncoder().encode("+PONG\r\n");
 
@@ -49,11 +59,7 @@ export function selectDatabase(client: Client, indexText: string): void {
 function validateClientName(name: string): void {
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
-    if (code < 33 || code > 126) {
-      throw new CommandError(
-        "ERR Client names cannot contain spaces, newlines or special characters.",
-      );
-    }
+    if (code < 33 || code > 126) throw new CommandError(CLIENT_NAME_INVALID);
   }
 }
 
@@ -61,13 +67,8 @@ function hello(client: Client, args: string[]): void {
   let protocol = client.protocol;
   const cursor = new ArgumentCursor(args);
   if (cursor.hasMore()) {
-    const version = parseInteger(cursor.next());
-    if (version === undefined) {
-      throw new CommandError("ERR Protocol version is not an integer or out of range");
-    }
-    if (version < 2 || version > 3) {
-      throw new CommandError("NOPROTO unsupported protocol version");
-    }
+    const version = cursor.integer(PROTOCOL_VERSION_NOT_INTEGER);
+    if (version < 2 || version > 3) throw new CommandError(UNSUPPORTED_PROTOCOL);
     protocol = version as 2 | 3;
   }
   let name: string | undefined;
@@ -87,7 +88,7 @@ function hello(client: Client, args: string[]): void {
       name = cursor.next();
       validateClientName(name);
     } else {
-      throw new CommandError(`ERR Syntax error in HELLO option '${option}'`);
+      throw new CommandError(helloSyntaxError(option));
     }
   }
   if (name !== undefined) client.name = name;
@@ -164,17 +165,17 @@ function clientList(client: Client, args: string[]): void {
   const cursor = new ArgumentCursor(args, 2);
   let ids: Set<number> | undefined;
   while (cursor.hasMore()) {
-    const option = cursor.nextKeyword();
+    const option = cursor.keyword();
     if (option === "TYPE") {
       const type = cursor.next().toLowerCase();
       if (!["normal", "master", "replica", "pubsub"].includes(type)) {
-        throw new CommandError(`ERR Unknown client type '${type}'`);
+        throw new CommandError(unknownClientType(type));
       }
     } else if (option === "ID") {
       ids = new Set();
       while (cursor.hasMore()) {
         const id = parseInteger(cursor.next());
-        if (id === undefined || id <= 0) throw new CommandError("ERR Invalid client ID");
+        if (id === undefined || id <= 0) throw new CommandError(INVALID_CLIENT_ID);
         ids.add(id);
       }
     } else {
@@ -200,18 +201,18 @@ function clientKill(client: Client, args: string[]): void {
         return;
       }
     }
-    throw new CommandError("ERR No such client");
+    throw new CommandError(NO_SUCH_CLIENT);
   }
   const cursor = new ArgumentCursor(args, 2);
   const filters: ((other: Client) => boolean)[] = [];
   let skipMe = true;
   while (cursor.hasMore()) {
-    const filter = cursor.nextKeyword();
+    const filter = cursor.keyword();
     const value = cursor.next();
     if (filter === "ID") {
       const id = parseInteger(value);
       if (id === undefined || id <= 0) {
-        throw new CommandError("ERR client-id should be greater than 0");
+        throw new CommandError(CLIENT_ID_NOT_POSITIVE);
       }
       filters.push((other) => other.id === id);
     } else if (filter === "ADDR") {
@@ -245,14 +246,12 @@ function clientSetInfo(client: Client, args: string[]): void {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code < 33 || code > 126) {
-      throw new CommandError(
-        `ERR ${attribute} cannot contain spaces, newlines or special characters.`,
-      );
+      throw new CommandError(clientInfoInvalid(attribute));
     }
   }
   if (attribute === "lib-name") client.libraryName = value;
   else if (attribute === "lib-ver") client.libraryVersion = value;
-  else throw new CommandError(`ERR Unrecognized option '${args[2]}'`);
+  else throw new CommandError(unrecognizedOption(args[2]!));
   client.reply.ok();
 }
 
@@ -280,21 +279,18 @@ const CLIENT_HELP = [
   "    Print this help.",
 ];
 
-const connectionFlags = ["noscript", "loading", "stale", "fast"] as const;
-
+/** A CLIENT subcommand: noscript, loading and stale, in @connection, plus `flags`. */
 function clientSubcommand(
   name: string,
   arity: number,
-  summary: string,
   handler: (client: Client, args: string[]) => void,
+  flags: readonly CommandFlag[] = [],
 ): CommandDeclaration {
   return {
     name: `client|${name}`,
     arity,
-    flags: ["noscript", "loading", "stale"],
-    group: "connection",
-    summary,
-    since: "2.4.0",
+    flags: [...flags, "noscript", "loading", "stale"],
+    aclCategories: ["connection"],
     handler,
   };
 }
@@ -303,28 +299,22 @@ export const connectionCommands = [
   command({
     name: "ping",
     arity: -1,
-    flags: connectionFlags,
-    group: "connection",
-    summary: "Ping the server",
-    since: "1.0.0",
+    flags: ["fast"],
+    aclCategories: ["connection"],
     handler: ping,
   }),
   command({
     name: "echo",
     arity: 2,
-    flags: connectionFlags,
-    group: "connection",
-    summary: "Echo the given string",
-    since: "1.0.0",
+    flags: ["loading", "stale", "fast"],
+    aclCategories: ["connection"],
     handler: (client, args) => client.reply.bulk(args[1]!),
   }),
   command({
     name: "quit",
     arity: -1,
-    flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
-    group: "connection",
-    summary: "Close the connection",
-    since: "1.0.0",
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    aclCategories: ["connection"],
     handler: (client) => {
       client.reply.ok();
       client.closeAfterReply = true;
@@ -334,9 +324,7 @@ export const connectionCommands = [
     name: "select",
     arity: 2,
     flags: ["loading", "stale", "fast"],
-    group: "connection",
-    summary: "Change the selected database for the current connection",
-    since: "1.0.0",
+    aclCategories: ["connection"],
     handler: (client, args) => {
       selectDatabase(client, args[1]!);
       client.reply.ok();
@@ -346,27 +334,21 @@ export const connectionCommands = [
     name: "hello",
     arity: -1,
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    group: "connection",
-    summary: "Handshake with Redis",
-    since: "6.0.0",
+    aclCategories: ["connection"],
     handler: hello,
   }),
   command({
     name: "reset",
     arity: 1,
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    group: "connection",
-    summary: "Reset the connection",
-    since: "6.2.0",
+    aclCategories: ["connection"],
     handler: reset,
   }),
   command({
     name: "auth",
     arity: -2,
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    group: "connection",
-    summary: "Authenticate to the server",
-    since: "1.0.0",
+    aclCategories: ["connection"],
     handler: (client, args) => {
       if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
       if (args.length === 2) {
@@ -383,51 +365,41 @@ export const connectionCommands = [
   command({
     name: "client",
     arity: -2,
-    flags: ["noscript", "loading", "stale"],
-    group: "connection",
-    summary: "A container for client connection commands",
-    since: "2.4.0",
+    flags: [],
     subcommands: [
-      clientSubcommand("id", 2, "Returns the client ID for the current connection", (client) => {
-        client.reply.integer(client.id);
-      }),
-      clientSubcommand("getname", 2, "Get the current connection name", (client) => {
+      clientSubcommand("id", 2, (client) => client.reply.integer(client.id)),
+      clientSubcommand("getname", 2, (client) => {
         if (client.name === "") client.reply.nullBulk();
         else client.reply.bulk(client.name);
       }),
-      clientSubcommand("setname", 3, "Set the current connection name", (client, args) => {
+      clientSubcommand("setname", 3, (client, args) => {
         validateClientName(args[2]!);
         client.name = args[2]!;
         client.reply.ok();
       }),
-      clientSubcommand(
-        "setinfo",
-        4,
-        "Set client or connection specific info",
-        clientSetInfo,
-      ),
+      clientSubcommand("setinfo", 4, clientSetInfo),
       clientSubcommand(
         "info",
         2,
-        "Returns information about the current client connection.",
         (client) => client.reply.verbatim(describeClient(client) + "\n"),
       ),
-      clientSubcommand(
-        "list",
-        -2,
-        "Get the list of client connections",
-        clientList,
-      ),
-      clientSubcommand("kill", -3, "Kill the connection of a client", clientKill),
-      clientSubcommand("no-evict", 3, "Set client eviction mode", (client, args) => {
+      clientSubcommand("list", -2, clientList, ["admin"]),
+      clientSubcommand("kill", -3, clientKill, ["admin"]),
+      clientSubcommand("no-evict", 3, (client, args) => {
         const mode = args[2]!.toLowerCase();
         if (mode !== "on" && mode !== "off") throw new CommandError(SYNTAX_ERROR);
         client.reply.ok();
-      }),
-      clientSubcommand("help", 2, "Show helpful text about the different subcommands", (client) => {
-        client.reply.arrayHeader(CLIENT_HELP.length);
-        for (const line of CLIENT_HELP) client.reply.simple(line);
-      }),
+      }, ["admin"]),
+      {
+        name: "client|help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        aclCategories: ["connection"],
+        handler: (client) => {
+          client.reply.arrayHeader(CLIENT_HELP.length);
+          for (const line of CLIENT_HELP) client.reply.simple(line);
+        },
+      },
     ],
   }),
 ];

@@ -11,8 +11,14 @@
  */
 
 import type { Client } from "./client.ts";
-import { requireInteger } from "./arguments.ts";
-import { CommandError, invalidExpireTime } from "./errors.ts";
+import { ArgumentCursor, requireInteger } from "./arguments.ts";
+import {
+  CommandError,
+  GT_WITH_LT,
+  invalidExpireTime,
+  NX_WITH_XX_GT_LT,
+  unsupportedOption,
+} from "./errors.ts";
 import { command } from "./table.ts";
 
 const INT64_MAX = 9223372036854775807;
@@ -24,21 +30,11 @@ export function alreadyExpired(client: Client, deadline: number): boolean {
 
 function expireGeneric(client: Client, args: string[], baseTime: number, unitMs: number): void {
   const key = args[1]!;
-  let nx = false, xx = false, gt = false, lt = false;
-  for (let i = 3; i < args.length; i++) {
-    const option = args[i]!.toUpperCase();
-    if (option === "NX") nx = true;
-    else if (option === "XX") xx = true;
-    else if (option === "GT") gt = true;
-    else if (option === "LT") lt = true;
-    else throw new CommandError(`ERR Unsupported option ${args[i]}`);
-  }
-  if (nx && (xx || gt || lt)) {
-    throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
-  }
-  if (gt && lt) {
-    throw new CommandError("ERR GT and LT options at the same time are not compatible");
-  }
+  const cursor = new ArgumentCursor(args, 3);
+  const { NX: nx, XX: xx, GT: gt, LT: lt } = cursor.flags(["NX", "XX", "GT", "LT"]);
+  if (cursor.hasMore()) throw new CommandError(unsupportedOption(cursor.next()));
+  if (nx && (xx || gt || lt)) throw new CommandError(NX_WITH_XX_GT_LT);
+  if (gt && lt) throw new CommandError(GT_WITH_LT);
   let when = requireInteger(args[2]!);
   const name = args[0]!.toLowerCase();
   if (unitMs === 1000) {
@@ -97,80 +93,44 @@ function ttlGeneric(client: Client, key: string, inMs: boolean, absolute: boolea
 
 const now = (client: Client) => client.server.keyspace.clock.now();
 
-function expireCommand(
-  name: string,
-  summary: string,
-  since: string,
-  relative: boolean,
-  unitMs: number,
-) {
+function expireCommand(name: string, relative: boolean, unitMs: number) {
   return command({
     name,
     arity: -3,
     flags: ["write", "fast"],
-    group: "generic",
-    summary,
-    since,
-    firstKey: 1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: (client, args) => expireGeneric(client, args, relative ? now(client) : 0, unitMs),
   });
 }
 
-function ttlCommand(
-  name: string,
-  summary: string,
-  since: string,
-  inMs: boolean,
-  absolute: boolean,
-) {
+function ttlCommand(name: string, inMs: boolean, absolute: boolean) {
   return command({
     name,
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "generic",
-    summary,
-    since,
-    firstKey: 1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => ttlGeneric(client, args[1]!, inMs, absolute),
   });
 }
 
 export const expireCommands = [
-  expireCommand("expire", "Set a key's time to live in seconds", "1.0.0", true, 1000),
-  expireCommand("pexpire", "Set a key's time to live in milliseconds", "2.6.0", true, 1),
-  expireCommand(
-    "expireat",
-    "Set the expiration for a key as a UNIX timestamp",
-    "1.2.0",
-    false,
-    1000,
-  ),
-  expireCommand(
-    "pexpireat",
-    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-    "2.6.0",
-    false,
-    1,
-  ),
-  ttlCommand("ttl", "Get the time to live for a key in seconds", "1.0.0", false, false),
-  ttlCommand("pttl", "Get the time to live for a key in milliseconds", "2.6.0", true, false),
-  ttlCommand("expiretime", "Get the expiration Unix timestamp for a key", "7.0.0", false, true),
-  ttlCommand(
-    "pexpiretime",
-    "Get the expiration Unix timestamp for a key in milliseconds",
-    "7.0.0",
-    true,
-    true,
-  ),
+  expireCommand("expire", true, 1000),
+  expireCommand("pexpire", true, 1),
+  expireCommand("expireat", false, 1000),
+  expireCommand("pexpireat", false, 1),
+  ttlCommand("ttl", false, false),
+  ttlCommand("pttl", true, false),
+  ttlCommand("expiretime", false, true),
+  ttlCommand("pexpiretime", true, true),
   command({
     name: "persist",
     arity: 2,
     flags: ["write", "fast"],
-    group: "generic",
-    summary: "Remove the expiration from a key",
-    since: "2.2.0",
-    firstKey: 1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => {
       const key = args[1]!;
       if (client.db.has(key) && client.db.persist(key)) {

@@ -23,26 +23,24 @@ import {
 import type { Client } from "./client.ts";
 import { Hash } from "../store/hash.ts";
 import { type HashValue, typeOf } from "../store/values.ts";
-import { fitsInt64, parseInt64 } from "./arguments.ts";
+import { ArgumentCursor, fitsInt64, parseInt64 } from "./arguments.ts";
 import { deleteIfEmpty, getHash } from "./access.ts";
 import {
   CommandError,
+  HASH_VALUE_NOT_FLOAT,
+  HASH_VALUE_NOT_INTEGER,
+  INCREMENT_NOT_FINITE,
   NOT_FLOAT,
   NOT_INTEGER,
   OVERFLOW,
   RANDOM_COUNT_RANGE,
-  SYNTAX_ERROR,
+  RESULT_NOT_FINITE,
   VALUE_OUT_OF_RANGE,
   WRONG_TYPE,
   wrongArity,
 } from "./errors.ts";
 import { scanCollection } from "./scan.ts";
 import { command } from "./table.ts";
-
-const HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer";
-const HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float";
-const INCREMENT_NOT_FINITE = "ERR value is NaN or Infinity";
-const RESULT_NOT_FINITE = "ERR increment would produce NaN or Infinity";
 
 /** HRANDFIELD's count is a long: -2^63 itself is refused. */
 const LONG_MIN = -(2n ** 63n);
@@ -197,8 +195,10 @@ function hincrbyfloat(client: Client, args: string[]): void {
  */
 function hrandfield(client: Client, args: string[]): void {
   const reply = client.reply;
-  if (args.length === 2) {
-    const hash = getHash(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  if (!cursor.hasMore()) {
+    const hash = getHash(client, key);
     if (hash === undefined) {
       reply.nullBulk();
       return;
@@ -206,20 +206,18 @@ function hrandfield(client: Client, args: string[]): void {
     reply.bulk(fieldAt(hash, Math.floor(Math.random() * hash.size)));
     return;
   }
-  const exactCount = parseInt64(args[2]!);
+  const exactCount = parseInt64(cursor.next());
   if (exactCount === undefined) throw new CommandError(NOT_INTEGER);
   if (exactCount === LONG_MIN) throw new CommandError(RANDOM_COUNT_RANGE);
-  if (args.length > 4 || (args.length === 4 && args[3]!.toUpperCase() !== "WITHVALUES")) {
-    throw new CommandError(SYNTAX_ERROR);
-  }
-  const withValues = args.length === 4;
+  const withValues = cursor.accept("WITHVALUES") !== undefined;
+  cursor.finish();
   if (
     withValues && (exactCount < WITHVALUES_MIN_COUNT || exactCount > WITHVALUES_MAX_COUNT)
   ) {
     throw new CommandError(VALUE_OUT_OF_RANGE);
   }
   const count = Number(exactCount);
-  const hash = getHash(client, args[1]!);
+  const hash = getHash(client, key);
   if (hash === undefined || count === 0) {
     reply.arrayHeader(0);
     return;
@@ -282,111 +280,80 @@ export const hashCommands = [
     name: "hset",
     arity: -4,
     flags: ["write", "denyoom", "fast"],
-    group: "hash",
-    summary: "Set the string value of a hash field",
-    since: "2.0.0",
-    complexity:
-      "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => setFields(client, args, (added) => client.reply.integer(added)),
   }),
   command({
     name: "hsetnx",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
-    group: "hash",
-    summary: "Set the value of a hash field, only if the field does not exist",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hsetnx,
   }),
   command({
     name: "hmset",
     arity: -4,
     flags: ["write", "denyoom", "fast"],
-    group: "hash",
-    summary: "Set multiple hash fields to multiple values",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of fields being set.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => setFields(client, args, () => client.reply.ok()),
   }),
   command({
     name: "hget",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "hash",
-    summary: "Get the value of a hash field",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hget,
   }),
   command({
     name: "hmget",
     arity: -3,
     flags: ["readonly", "fast"],
-    group: "hash",
-    summary: "Get the values of all the given hash fields",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of fields being requested.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hmget,
   }),
   command({
     name: "hgetall",
     arity: 2,
     flags: ["readonly"],
-    group: "hash",
-    summary: "Get all the fields and values in a hash",
-    since: "2.0.0",
-    complexity: "O(N) where N is the size of the hash.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => getAll(client, args[1]!, true, true),
   }),
   command({
     name: "hkeys",
     arity: 2,
     flags: ["readonly"],
-    group: "hash",
-    summary: "Get all the fields in a hash",
-    since: "2.0.0",
-    complexity: "O(N) where N is the size of the hash.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => getAll(client, args[1]!, true, false),
   }),
   command({
     name: "hvals",
     arity: 2,
     flags: ["readonly"],
-    group: "hash",
-    summary: "Get all the values in a hash",
-    since: "2.0.0",
-    complexity: "O(N) where N is the size of the hash.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => getAll(client, args[1]!, false, true),
   }),
   command({
     name: "hdel",
     arity: -3,
     flags: ["write", "fast"],
-    group: "hash",
-    summary: "Delete one or more hash fields",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of fields to be removed.",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hdel,
   }),
   command({
     name: "hexists",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "hash",
-    summary: "Determine if a hash field exists",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => {
       client.reply.integer(getHash(client, args[1]!)?.has(args[2]!) ? 1 : 0);
     },
@@ -395,22 +362,16 @@ export const hashCommands = [
     name: "hlen",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "hash",
-    summary: "Get the number of fields in a hash",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => client.reply.integer(getHash(client, args[1]!)?.size ?? 0),
   }),
   command({
     name: "hstrlen",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "hash",
-    summary: "Get the length of the value of a hash field",
-    since: "3.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => {
       client.reply.integer(getHash(client, args[1]!)?.get(args[2]!)?.length ?? 0);
     },
@@ -419,22 +380,16 @@ export const hashCommands = [
     name: "hincrby",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
-    group: "hash",
-    summary: "Increment the integer value of a hash field by the given number",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hincrby,
   }),
   command({
     name: "hincrbyfloat",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
-    group: "hash",
-    summary: "Increment the float value of a hash field by the given amount",
-    since: "2.6.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: hincrbyfloat,
   }),
@@ -442,23 +397,16 @@ export const hashCommands = [
     name: "hrandfield",
     arity: -2,
     flags: ["readonly"],
-    group: "hash",
-    summary: "Get one or multiple random fields from a hash",
-    since: "6.2.0",
-    complexity: "O(N) where N is the number of fields returned",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: hrandfield,
   }),
   command({
     name: "hscan",
     arity: -3,
     flags: ["readonly"],
-    group: "hash",
-    summary: "Incrementally iterate hash fields and associated values",
-    since: "2.8.0",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    firstKey: 1,
+    aclCategories: ["hash"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => scanCollection(client, args, getHash),
   }),
 ];

@@ -38,17 +38,19 @@ import { SortedSet } from "../store/sorted_set.ts";
 import { type RedisValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
-import { CommandError, DB_INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX_ERROR } from "./errors.ts";
+import {
+  CommandError,
+  DB_INDEX_NOT_INT,
+  DB_INDEX_OUT_OF_RANGE,
+  LFU_NOT_SELECTED,
+  NO_SUCH_KEY,
+  SAME_OBJECT,
+  SYNTAX_ERROR,
+} from "./errors.ts";
 import { Hash } from "../store/hash.ts";
 import { MemberSet } from "../store/set.ts";
 import { scanKeyspace } from "./scan.ts";
-import { command } from "./table.ts";
-
-/** Redis reads database indexes as C ints: a valid long outside that range gets this. */
-const DB_INDEX_NOT_INT = "ERR value is out of range, value must between -2147483648 and 2147483647";
-const SAME_OBJECT = "ERR source and destination objects are the same";
-const LFU_NOT_SELECTED =
-  "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+import { command, type CommandDeclaration } from "./table.ts";
 
 /** Redis stores strings of up to 44 bytes in one allocation with their header. */
 const EMBSTR_MAX_LENGTH = 44;
@@ -187,16 +189,16 @@ function copyValue(value: RedisValue): RedisValue {
 
 /** COPY source destination [DB index] [REPLACE]: the copy keeps the deadline. */
 function copy(client: Client, args: string[]): void {
-  const source = args[1]!;
-  const destination = args[2]!;
+  const cursor = new ArgumentCursor(args);
+  const source = cursor.key();
+  const destination = cursor.key();
   let target = client.db;
   let replace = false;
-  const options = new ArgumentCursor(args, 3);
-  while (options.hasMore()) {
-    const option = options.nextKeyword();
+  while (cursor.hasMore()) {
+    const option = cursor.keyword();
     if (option === "REPLACE") replace = true;
-    else if (option === "DB" && options.remaining >= 1) {
-      target = databaseArgument(client, options.next());
+    else if (option === "DB" && cursor.hasMore()) {
+      target = databaseArgument(client, cursor.next());
     } else throw new CommandError(SYNTAX_ERROR);
   }
   if (target === client.db && source === destination) throw new CommandError(SAME_OBJECT);
@@ -269,19 +271,14 @@ function refcountOf(value: RedisValue): number {
  */
 function objectSubcommand(
   name: string,
-  summary: string,
-  since: string,
   inspect: (client: Client, value: RedisValue) => void,
-) {
+): CommandDeclaration {
   return {
     name: `object|${name}`,
     arity: 3,
-    flags: ["readonly"] as const,
-    group: "generic" as const,
-    summary,
-    since,
-    complexity: "O(1)",
-    firstKey: 2,
+    flags: ["readonly"],
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 2 }, find: { lastKey: 0 } }],
     handler: (client: Client, args: string[]) => {
       const value = lookupRead(client, args[2]!);
       if (value === undefined) client.reply.nullBulk();
@@ -295,63 +292,40 @@ export const keyCommands = [
     name: "del",
     arity: -2,
     flags: ["write"],
-    group: "generic",
-    summary: "Delete a key",
-    since: "1.0.0",
-    complexity:
-      "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RM", "DELETE"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: del,
   }),
   command({
     name: "unlink",
     arity: -2,
     flags: ["write", "fast"],
-    group: "generic",
-    summary:
-      "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
-    since: "4.0.0",
-    complexity:
-      "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RM", "DELETE"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: del,
   }),
   command({
     name: "exists",
     arity: -2,
     flags: ["readonly", "fast"],
-    group: "generic",
-    summary: "Determine if a key exists",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of keys to check.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: countExisting,
   }),
   command({
     name: "touch",
     arity: -2,
     flags: ["readonly", "fast"],
-    group: "generic",
-    summary:
-      "Alters the last access time of a key(s). Returns the number of existing keys specified.",
-    since: "3.2.1",
-    complexity: "O(N) where N is the number of keys that will be touched.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: countExisting,
   }),
   command({
     name: "type",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "generic",
-    summary: "Determine the type stored at key",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => {
       const value = lookupRead(client, args[1]!);
       client.reply.simple(value === undefined ? "none" : typeOf(value));
@@ -361,125 +335,80 @@ export const keyCommands = [
     name: "keys",
     arity: 2,
     flags: ["readonly"],
-    group: "generic",
-    summary: "Find all keys matching the given pattern",
-    since: "1.0.0",
-    complexity:
-      "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+    aclCategories: ["keyspace", "dangerous"],
     handler: keys,
   }),
   command({
     name: "scan",
     arity: -2,
     flags: ["readonly"],
-    group: "generic",
-    summary: "Incrementally iterate the keys space",
-    since: "2.8.0",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    aclCategories: ["keyspace"],
     handler: scanKeyspace,
   }),
   command({
     name: "randomkey",
     arity: 1,
     flags: ["readonly"],
-    group: "generic",
-    summary: "Return a random key from the keyspace",
-    since: "1.0.0",
-    complexity: "O(1)",
+    aclCategories: ["keyspace"],
     handler: randomKey,
   }),
   command({
     name: "rename",
     arity: 3,
     flags: ["write"],
-    group: "generic",
-    summary: "Rename a key",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["keyspace"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["OW", "UPDATE"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: (client, args) => rename(client, args, false),
   }),
   command({
     name: "renamenx",
     arity: 3,
     flags: ["write", "fast"],
-    group: "generic",
-    summary: "Rename a key, only if the new key does not exist",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["keyspace"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["OW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: (client, args) => rename(client, args, true),
   }),
   command({
     name: "copy",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "generic",
-    summary: "Copy a key",
-    since: "6.2.0",
-    complexity:
-      "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["keyspace"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["OW", "UPDATE"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: copy,
   }),
   command({
     name: "move",
     arity: 3,
     flags: ["write", "fast"],
-    group: "generic",
-    summary: "Move a key to another database",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["keyspace"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: move,
   }),
   command({
     name: "object",
     arity: -2,
     flags: [],
-    group: "generic",
-    summary: "A container for object introspection commands",
-    since: "2.2.3",
-    complexity: "Depends on subcommand.",
     subcommands: [
-      objectSubcommand(
-        "encoding",
-        "Inspect the internal encoding of a Redis object",
-        "2.2.3",
-        (client, value) => client.reply.bulk(encodingOf(value)),
-      ),
-      objectSubcommand(
-        "freq",
-        "Get the logarithmic access frequency counter of a Redis object",
-        "4.0.0",
-        () => {
-          throw new CommandError(LFU_NOT_SELECTED);
-        },
-      ),
-      objectSubcommand(
-        "idletime",
-        "Get the time since a Redis object was last accessed",
-        "2.2.3",
-        (client) => client.reply.integer(0),
-      ),
-      objectSubcommand(
-        "refcount",
-        "Get the number of references to the value of the key",
-        "2.2.3",
-        (client, value) => client.reply.integer(refcountOf(value)),
-      ),
+      objectSubcommand("encoding", (client, value) => client.reply.bulk(encodingOf(value))),
+      objectSubcommand("freq", () => {
+        throw new CommandError(LFU_NOT_SELECTED);
+      }),
+      objectSubcommand("idletime", (client) => client.reply.integer(0)),
+      objectSubcommand("refcount", (client, value) => client.reply.integer(refcountOf(value))),
       {
         name: "object|help",
         arity: 2,
         flags: ["loading", "stale"],
-        group: "generic",
-        summary: "Show helpful text about the different subcommands",
-        since: "6.2.0",
-        complexity: "O(1)",
+        aclCategories: ["keyspace"],
         handler: (client) => {
           client.reply.arrayHeader(OBJECT_HELP.length);
           for (const line of OBJECT_HELP) client.reply.simple(line);

@@ -24,25 +24,23 @@
 import type { Client } from "./client.ts";
 import { Deque } from "../store/deque.ts";
 import type { ListValue } from "../store/values.ts";
-import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
+import { ArgumentCursor, requireInteger } from "./arguments.ts";
 import { deleteIfEmpty, getList } from "./access.ts";
 import { blockClient, blockingAllowed, parseTimeout } from "./blocking.ts";
 import {
   CommandError,
+  COUNT_NEGATIVE,
   COUNT_NOT_POSITIVE,
   INDEX_OUT_OF_RANGE,
+  MAXLEN_NEGATIVE,
   NO_SUCH_KEY,
   NOT_POSITIVE,
   NUMKEYS_NOT_POSITIVE,
+  RANK_ZERO,
   SYNTAX_ERROR,
   wrongArity,
 } from "./errors.ts";
-import { command } from "./table.ts";
-
-const COUNT_NEGATIVE = "ERR COUNT can't be negative";
-const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
-const RANK_ZERO =
-  "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+import { command, numkeysKeyFinder } from "./table.ts";
 
 /** LONG_MIN: as a RANK, Redis cannot negate it (see lpos). */
 const INT64_MIN = -(2 ** 63);
@@ -211,34 +209,23 @@ interface MultiPop {
   count: number;
 }
 
-/** Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at `numkeysIndex`. */
-function parseMultiPop(args: readonly string[], numkeysIndex: number): MultiPop {
-  const numkeys = parseInteger(args[numkeysIndex]!);
-  if (numkeys === undefined || numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
-  const endIndex = numkeysIndex + numkeys + 1;
-  if (endIndex >= args.length) throw new CommandError(SYNTAX_ERROR);
-  const end = parseEnd(args[endIndex]!);
+/** Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` at `cursor`. */
+function parseMultiPop(cursor: ArgumentCursor): MultiPop {
+  const numkeys = cursor.integer(NUMKEYS_NOT_POSITIVE);
+  if (numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
+  if (numkeys >= cursor.remaining) throw new CommandError(SYNTAX_ERROR);
+  const keys: string[] = [];
+  for (let i = 0; i < numkeys; i++) keys.push(cursor.key());
+  const end = parseEnd(cursor.next());
   let count: number | undefined;
-  const cursor = new ArgumentCursor(args, endIndex + 1);
   while (cursor.hasMore()) {
-    if (count !== undefined || cursor.nextKeyword() !== "COUNT" || !cursor.hasMore()) {
+    if (count !== undefined || cursor.keyword() !== "COUNT" || !cursor.hasMore()) {
       throw new CommandError(SYNTAX_ERROR);
     }
-    count = cursor.nextInteger(COUNT_NOT_POSITIVE);
+    count = cursor.integer(COUNT_NOT_POSITIVE);
     if (count < 1) throw new CommandError(COUNT_NOT_POSITIVE);
   }
-  return { keys: args.slice(numkeysIndex + 1, endIndex), end, count: count ?? 1 };
-}
-
-/** The keys of LMPOP/BLMPOP, for COMMAND GETKEYS and friends. */
-function multiPopKeys(numkeysIndex: number): (args: readonly string[]) => string[] {
-  return (args) => {
-    const numkeys = parseInteger(args[numkeysIndex] ?? "");
-    if (numkeys === undefined || numkeys < 1 || numkeys > args.length - numkeysIndex - 1) {
-      return [];
-    }
-    return args.slice(numkeysIndex + 1, numkeysIndex + 1 + numkeys);
-  };
+  return { keys, end, count: count ?? 1 };
 }
 
 /**
@@ -255,7 +242,7 @@ function firstNonEmpty(client: Client, keys: readonly string[]): [string, ListVa
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]. */
 function lmpop(client: Client, args: string[]): void {
-  const { keys, end, count } = parseMultiPop(args, 1);
+  const { keys, end, count } = parseMultiPop(new ArgumentCursor(args));
   const found = firstNonEmpty(client, keys);
   if (found === undefined) {
     client.reply.nullArray();
@@ -304,8 +291,10 @@ function blockingPop(client: Client, args: string[], end: End): void {
 
 /** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]. */
 function blmpop(client: Client, args: string[]): void {
-  const { keys, end, count } = parseMultiPop(args, 2);
-  const deadline = parseTimeout(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const timeout = cursor.next();
+  const { keys, end, count } = parseMultiPop(cursor);
+  const deadline = parseTimeout(client, timeout);
   popOrBlock(
     client,
     keys,
@@ -486,31 +475,32 @@ function lpos(client: Client, args: string[]): void {
   let rank = 1;
   let count: number | undefined;
   let maxlen = 0;
-  const cursor = new ArgumentCursor(args, 3);
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  const element = cursor.next();
   while (cursor.hasMore()) {
-    const option = cursor.nextKeyword();
+    const option = cursor.keyword();
     if (!cursor.hasMore()) throw new CommandError(SYNTAX_ERROR);
     if (option === "RANK") {
-      rank = cursor.nextInteger();
+      rank = cursor.integer();
       if (rank === 0) throw new CommandError(RANK_ZERO);
     } else if (option === "COUNT") {
-      count = cursor.nextInteger(COUNT_NEGATIVE);
+      count = cursor.integer(COUNT_NEGATIVE);
       if (count < 0) throw new CommandError(COUNT_NEGATIVE);
     } else if (option === "MAXLEN") {
-      maxlen = cursor.nextInteger(MAXLEN_NEGATIVE);
+      maxlen = cursor.integer(MAXLEN_NEGATIVE);
       if (maxlen < 0) throw new CommandError(MAXLEN_NEGATIVE);
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
   }
-  const list = getList(client, args[1]!);
+  const list = getList(client, key);
   const reply = client.reply;
   if (list === undefined) {
     if (count === undefined) reply.nullBulk();
     else reply.arrayHeader(0);
     return;
   }
-  const element = args[2]!;
   const fromTail = rank < 0;
   // Redis negates a negative rank; LONG_MIN stays negative, so every match
   // qualifies and COUNT's stop test overflows and never ends the scan.
@@ -538,216 +528,163 @@ function lpos(client: Client, args: string[]): void {
 // ---------------------------------------------------------------------------
 // The table
 
-const PUSH_COMPLEXITY =
-  "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
-
 export const listCommands = [
   command({
     name: "lpush",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
-    group: "list",
-    summary: "Prepend one or multiple elements to a list",
-    since: "1.0.0",
-    complexity: PUSH_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => push(client, args, "LEFT", false),
   }),
   command({
     name: "rpush",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
-    group: "list",
-    summary: "Append one or multiple elements to a list",
-    since: "1.0.0",
-    complexity: PUSH_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => push(client, args, "RIGHT", false),
   }),
   command({
     name: "lpushx",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
-    group: "list",
-    summary: "Prepend an element to a list, only if the list exists",
-    since: "2.2.0",
-    complexity: PUSH_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => push(client, args, "LEFT", true),
   }),
   command({
     name: "rpushx",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
-    group: "list",
-    summary: "Append an element to a list, only if the list exists",
-    since: "2.2.0",
-    complexity: PUSH_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => push(client, args, "RIGHT", true),
   }),
   command({
     name: "lpop",
     arity: -2,
     flags: ["write", "fast"],
-    group: "list",
-    summary: "Remove and get the first elements in a list",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of elements returned",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => pop(client, args, "LEFT"),
   }),
   command({
     name: "rpop",
     arity: -2,
     flags: ["write", "fast"],
-    group: "list",
-    summary: "Remove and get the last elements in a list",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of elements returned",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => pop(client, args, "RIGHT"),
   }),
   command({
     name: "lmpop",
     arity: -4,
     flags: ["write"],
-    group: "list",
-    summary: "Pop elements from a list",
-    since: "7.0.0",
-    complexity:
-      "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-    keys: multiPopKeys(1),
+    aclCategories: ["list"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "DELETE"],
+        begin: { index: 1 },
+        find: { keyNumIndex: 0, firstKey: 1 },
+      },
+    ],
     propagation: "effects",
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: lmpop,
   }),
   command({
     name: "llen",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "list",
-    summary: "Get the length of a list",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: llen,
   }),
   command({
     name: "lrange",
     arity: 4,
     flags: ["readonly"],
-    group: "list",
-    summary: "Get a range of elements from a list",
-    since: "1.0.0",
-    complexity:
-      "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: lrange,
   }),
   command({
     name: "lindex",
     arity: 3,
     flags: ["readonly"],
-    group: "list",
-    summary: "Get an element from a list by its index",
-    since: "1.0.0",
-    complexity:
-      "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: lindex,
   }),
   command({
     name: "lset",
     arity: 4,
     flags: ["write", "denyoom"],
-    group: "list",
-    summary: "Set the value of an element in a list by its index",
-    since: "1.0.0",
-    complexity:
-      "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: lset,
   }),
   command({
     name: "lrem",
     arity: 4,
     flags: ["write"],
-    group: "list",
-    summary: "Remove elements from a list",
-    since: "1.0.0",
-    complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: lrem,
   }),
   command({
     name: "ltrim",
     arity: 4,
     flags: ["write"],
-    group: "list",
-    summary: "Trim a list to the specified range",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of elements to be removed by the operation.",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: ltrim,
   }),
   command({
     name: "linsert",
     arity: 5,
     flags: ["write", "denyoom"],
-    group: "list",
-    summary: "Insert an element before or after another element in a list",
-    since: "2.2.0",
-    complexity:
-      "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: linsert,
   }),
   command({
     name: "lpos",
     arity: -3,
     flags: ["readonly"],
-    group: "list",
-    summary: "Return the index of matching elements on a list",
-    since: "6.0.6",
-    complexity:
-      "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-    firstKey: 1,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: lpos,
   }),
   command({
     name: "lmove",
     arity: 5,
     flags: ["write", "denyoom"],
-    group: "list",
-    summary: "Pop an element from a list, push it to another list and return it",
-    since: "6.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["list"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: (client, args) => move(client, args, parseEnd(args[3]!), parseEnd(args[4]!)),
   }),
   command({
     name: "rpoplpush",
     arity: 3,
     flags: ["write", "denyoom"],
-    group: "list",
-    summary: "Remove the last element in a list, prepend it to another list and return it",
-    since: "1.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["list"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: (client, args) => move(client, args, "RIGHT", "LEFT"),
   }),
   command({
     name: "blpop",
     arity: -3,
     flags: ["write", "noscript", "blocking"],
-    group: "list",
-    summary: "Remove and get the first element in a list, or block until one is available",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of provided keys.",
-    firstKey: 1,
-    lastKey: -2,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: -2 } }],
     propagation: "effects",
     handler: (client, args) => blockingPop(client, args, "LEFT"),
   }),
@@ -755,12 +692,8 @@ export const listCommands = [
     name: "brpop",
     arity: -3,
     flags: ["write", "noscript", "blocking"],
-    group: "list",
-    summary: "Remove and get the last element in a list, or block until one is available",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of provided keys.",
-    firstKey: 1,
-    lastKey: -2,
+    aclCategories: ["list"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: -2 } }],
     propagation: "effects",
     handler: (client, args) => blockingPop(client, args, "RIGHT"),
   }),
@@ -768,26 +701,27 @@ export const listCommands = [
     name: "blmpop",
     arity: -5,
     flags: ["write", "blocking"],
-    group: "list",
-    summary: "Pop elements from a list, or block until one is available",
-    since: "7.0.0",
-    complexity:
-      "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-    keys: multiPopKeys(2),
+    aclCategories: ["list"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "DELETE"],
+        begin: { index: 2 },
+        find: { keyNumIndex: 0, firstKey: 1 },
+      },
+    ],
     propagation: "effects",
+    keyFinder: numkeysKeyFinder(0, 2, 3),
     handler: blmpop,
   }),
   command({
     name: "blmove",
     arity: 6,
     flags: ["write", "denyoom", "noscript", "blocking"],
-    group: "list",
-    summary:
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-    since: "6.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["list"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     propagation: "effects",
     handler: (client, args) => {
       const from = parseEnd(args[3]!);
@@ -799,13 +733,11 @@ export const listCommands = [
     name: "brpoplpush",
     arity: 4,
     flags: ["write", "denyoom", "noscript", "blocking"],
-    group: "list",
-    summary:
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-    since: "2.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["list"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     propagation: "effects",
     handler: (client, args) =>
       blockingMove(client, args, "RIGHT", "LEFT", ["RPOPLPUSH", args[1]!, args[2]!]),

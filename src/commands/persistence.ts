@@ -17,13 +17,15 @@
  */
 
 import type { Client } from "./client.ts";
-import { CommandError, SYNTAX_ERROR } from "./errors.ts";
+import {
+  CommandError,
+  REWRITE_FAILED,
+  REWRITE_IN_PROGRESS,
+  SAVE_FAILED,
+  SAVE_IN_PROGRESS,
+  SYNTAX_ERROR,
+} from "./errors.ts";
 import { command } from "./table.ts";
-
-const REWRITE_IN_PROGRESS = "ERR Background append only file rewriting already in progress";
-const SAVE_IN_PROGRESS = "ERR Background save already in progress";
-const REWRITE_FAILED =
-  "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
 
 function bgrewriteaof(client: Client): void {
   const persistence = client.server.persistence;
@@ -54,7 +56,7 @@ function bgsave(client: Client, args: string[]): void {
 function save(client: Client): void {
   const persistence = client.server.persistence;
   if (persistence.rewriteInProgress) throw new CommandError(SAVE_IN_PROGRESS);
-  if (!persistence.saveNow()) throw new CommandError("ERR");
+  if (!persistence.saveNow()) throw new CommandError(SAVE_FAILED);
   client.reply.ok();
 }
 
@@ -66,41 +68,26 @@ export const persistenceCommands = [
   command({
     name: "bgrewriteaof",
     arity: 1,
-    flags: ["admin", "noscript"],
-    group: "server",
-    summary: "Asynchronously rewrite the append-only file",
-    since: "1.0.0",
-    complexity: "O(1)",
+    flags: ["admin", "noscript", "no_async_loading"],
     handler: bgrewriteaof,
   }),
   command({
     name: "bgsave",
     arity: -1,
-    flags: ["admin", "noscript"],
-    group: "server",
-    summary: "Asynchronously save the dataset to disk",
-    since: "1.0.0",
-    complexity: "O(1)",
+    flags: ["admin", "noscript", "no_async_loading"],
     handler: bgsave,
   }),
   command({
     name: "save",
     arity: 1,
-    flags: ["admin", "noscript", "no_multi"],
-    group: "server",
-    summary: "Synchronously save the dataset to disk",
-    since: "1.0.0",
-    complexity: "O(N) where N is the total number of keys in all databases",
+    flags: ["admin", "noscript", "no_async_loading", "no_multi"],
     handler: save,
   }),
   command({
     name: "lastsave",
     arity: 1,
     flags: ["loading", "stale", "fast"],
-    group: "server",
-    summary: "Get the UNIX time stamp of the last successful save to disk",
-    since: "1.0.0",
-    complexity: "O(1)",
+    aclCategories: ["admin", "dangerous"],
     handler: lastsave,
   }),
 ];

@@ -28,18 +28,8 @@ import { type ProtocolVersion, ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Client } from "./client.ts";
 import type { KeyspaceEvents, ServerContext } from "./context.ts";
 import { globMatch } from "../store/glob.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, subcommandSyntaxError } from "./errors.ts";
 import { command, type CommandDeclaration, type CommandFlag } from "./table.ts";
-
-/** Redis prints at most this many bytes of a subcommand name in errors. */
-const NAME_LIMIT = 128;
-
-/** Redis's addReplySubcommandSyntaxError, for PUBSUB subcommands with extra arguments. */
-function subcommandSyntaxError(subcommand: string): string {
-  return `ERR unknown subcommand or wrong number of arguments for '${
-    subcommand.slice(0, NAME_LIMIT)
-  }'. Try PUBSUB HELP.`;
-}
 
 /** The server-wide side of Pub/Sub: who is subscribed to what. */
 export class PubSub implements KeyspaceEvents {
@@ -254,7 +244,7 @@ function shardPublish(client: Client, args: string[]): void {
 /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: names with at least one subscriber. */
 function activeChannels(kind: SubscriptionKind) {
   return (client: Client, args: string[]): void => {
-    if (args.length > 3) throw new CommandError(subcommandSyntaxError(args[1]!));
+    if (args.length > 3) throw new CommandError(subcommandSyntaxError(args[1]!, "pubsub"));
     const pattern = args[2];
     const names: string[] = [];
     for (const name of kind.registry(client.server.pubsub).keys()) {
@@ -299,9 +289,9 @@ const PUBLISH_FLAGS: readonly CommandFlag[] = ["pubsub", "loading", "stale", "fa
 const INTROSPECTION_FLAGS: readonly CommandFlag[] = ["pubsub", "loading", "stale"];
 
 function pubsubSubcommand(
-  declaration: Omit<CommandDeclaration, "group" | "flags"> & { flags?: readonly CommandFlag[] },
+  declaration: Omit<CommandDeclaration, "flags"> & { flags?: readonly CommandFlag[] },
 ): CommandDeclaration {
-  return { flags: INTROSPECTION_FLAGS, group: "pubsub", ...declaration };
+  return { flags: INTROSPECTION_FLAGS, ...declaration };
 }
 
 export const pubsubCommands = [
@@ -309,152 +299,87 @@ export const pubsubCommands = [
     name: "subscribe",
     arity: -2,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Listen for messages published to the given channels",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of channels to subscribe to.",
     handler: subscribe(CHANNELS),
   }),
   command({
     name: "unsubscribe",
     arity: -1,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Stop listening for messages posted to the given channels",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of clients already subscribed to a channel.",
     handler: unsubscribe(CHANNELS),
   }),
   command({
     name: "psubscribe",
     arity: -2,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Listen for messages published to channels matching the given patterns",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
     handler: subscribe(PATTERNS),
   }),
   command({
     name: "punsubscribe",
     arity: -1,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Stop listening for messages posted to channels matching the given patterns",
-    since: "2.0.0",
-    complexity:
-      "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
     handler: unsubscribe(PATTERNS),
   }),
   command({
     name: "ssubscribe",
     arity: -2,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Listen for messages published to the given shard channels",
-    since: "7.0.0",
-    complexity: "O(N) where N is the number of shard channels to subscribe to.",
-    firstKey: 1,
-    lastKey: -1,
-    keyStep: 1,
+    keySpecs: [{ flags: ["NOT_KEY"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: subscribe(SHARD_CHANNELS),
   }),
   command({
     name: "sunsubscribe",
     arity: -1,
     flags: SUBSCRIBE_FLAGS,
-    group: "pubsub",
-    summary: "Stop listening for messages posted to the given shard channels",
-    since: "7.0.0",
-    complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
-    firstKey: 1,
-    lastKey: -1,
-    keyStep: 1,
+    keySpecs: [{ flags: ["NOT_KEY"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: unsubscribe(SHARD_CHANNELS),
   }),
   command({
     name: "publish",
     arity: 3,
     flags: PUBLISH_FLAGS,
-    group: "pubsub",
-    summary: "Post a message to a channel",
-    since: "2.0.0",
-    complexity:
-      "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
     handler: publishCommand,
   }),
   command({
     name: "spublish",
     arity: 3,
     flags: PUBLISH_FLAGS,
-    group: "pubsub",
-    summary: "Post a message to a shard channel",
-    since: "7.0.0",
-    complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
-    firstKey: 1,
-    lastKey: 1,
-    keyStep: 1,
+    keySpecs: [{ flags: ["NOT_KEY"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: shardPublish,
   }),
   command({
     name: "pubsub",
     arity: -2,
     flags: [],
-    group: "pubsub",
-    summary: "A container for Pub/Sub commands",
-    since: "2.8.0",
-    complexity: "Depends on subcommand.",
     subcommands: [
       pubsubSubcommand({
         name: "pubsub|channels",
         arity: -2,
-        summary: "List active channels",
-        since: "2.8.0",
-        complexity:
-          "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
         handler: activeChannels(CHANNELS),
       }),
       pubsubSubcommand({
         name: "pubsub|numsub",
         arity: -2,
-        summary: "Get the count of subscribers for channels",
-        since: "2.8.0",
-        complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
         handler: subscriberCounts(CHANNELS),
       }),
       pubsubSubcommand({
         name: "pubsub|numpat",
         arity: 2,
-        summary: "Get the count of unique patterns pattern subscriptions",
-        since: "2.8.0",
-        complexity: "O(1)",
         handler: (client) => client.reply.integer(client.server.pubsub.patterns.size),
       }),
       pubsubSubcommand({
         name: "pubsub|shardchannels",
         arity: -2,
-        summary: "List active shard channels",
-        since: "7.0.0",
-        complexity:
-          "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
         handler: activeChannels(SHARD_CHANNELS),
       }),
       pubsubSubcommand({
         name: "pubsub|shardnumsub",
         arity: -2,
-        summary: "Get the count of subscribers for shard channels",
-        since: "7.0.0",
-        complexity:
-          "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
         handler: subscriberCounts(SHARD_CHANNELS),
       }),
       pubsubSubcommand({
         name: "pubsub|help",
         arity: 2,
         flags: ["loading", "stale"],
-        summary: "Show helpful text about the different subcommands",
-        since: "6.2.0",
-        complexity: "O(1)",
         handler: (client) => {
           client.reply.arrayHeader(PUBSUB_HELP.length);
           for (const line of PUBSUB_HELP) client.reply.simple(line);

@@ -71,10 +71,7 @@ import { MemberSet } from "../store/set.ts";
 import type { SortedSet } from "../store/sorted_set.ts";
 import { type HashValue, type SetValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
-import { CommandError, SYNTAX_ERROR } from "./errors.ts";
-
-/** The reply to a cursor that is not an unsigned 64-bit decimal. */
-export const INVALID_CURSOR = "ERR invalid cursor";
+import { CommandError, INVALID_CURSOR, SYNTAX_ERROR } from "./errors.ts";
 
 /** Elements a call visits when COUNT is not given. */
 const DEFAULT_COUNT = 10;
@@ -151,9 +148,9 @@ export function parseScanOptions(
   const options: ScanOptions = { count: DEFAULT_COUNT, pattern: undefined, type: undefined };
   const cursor = new ArgumentCursor(args, start);
   while (cursor.hasMore()) {
-    const keyword = cursor.nextKeyword();
+    const keyword = cursor.keyword();
     if (keyword === "COUNT") {
-      options.count = cursor.nextInteger();
+      options.count = cursor.integer();
       if (options.count < 1) throw new CommandError(SYNTAX_ERROR);
     } else if (keyword === "MATCH") {
       const pattern = cursor.next();

@@ -26,7 +26,7 @@ import type { Client } from "./client.ts";
 import { MemberSet } from "../store/set.ts";
 import type { SetValue } from "../store/values.ts";
 import { deleteIfEmpty, getOrCreate, getSet } from "./access.ts";
-import { parseInt64, parseInteger, requireInteger } from "./arguments.ts";
+import { ArgumentCursor, parseInt64, requireInteger } from "./arguments.ts";
 import {
   CommandError,
   LIMIT_NEGATIVE,
@@ -38,7 +38,7 @@ import {
   SYNTAX_ERROR,
 } from "./errors.ts";
 import { scanCollection } from "./scan.ts";
-import { command } from "./table.ts";
+import { command, numkeysKeyFinder } from "./table.ts";
 
 const INT64_MIN = -9223372036854775808n;
 /** Largest reply SRANDMEMBER with a negative count may build: proto-max-bulk-len. */
@@ -312,26 +312,19 @@ function store(client: Client, destination: string, members: SetValue, event: st
 
 /** Parses SINTERCARD's `numkeys key... [LIMIT limit]`. */
 function parseIntersectCardinality(args: readonly string[]): { keys: string[]; limit: number } {
-  const numkeys = parseInteger(args[1]!);
-  if (numkeys === undefined || numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
-  if (numkeys > args.length - 2) throw new CommandError(NUMKEYS_TOO_LARGE);
+  const cursor = new ArgumentCursor(args);
+  const numkeys = cursor.integer(NUMKEYS_NOT_POSITIVE);
+  if (numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
+  if (numkeys > cursor.remaining) throw new CommandError(NUMKEYS_TOO_LARGE);
+  const keys: string[] = [];
+  for (let i = 0; i < numkeys; i++) keys.push(cursor.key());
   let limit = 0;
-  for (let i = 2 + numkeys; i < args.length; i++) {
-    if (args[i]!.toUpperCase() !== "LIMIT" || i + 1 === args.length) {
-      throw new CommandError(SYNTAX_ERROR);
-    }
-    const value = parseInteger(args[++i]!);
-    if (value === undefined || value < 0) throw new CommandError(LIMIT_NEGATIVE);
-    limit = value;
+  while (cursor.hasMore()) {
+    if (cursor.keyword() !== "LIMIT" || !cursor.hasMore()) throw new CommandError(SYNTAX_ERROR);
+    limit = cursor.integer(LIMIT_NEGATIVE);
+    if (limit < 0) throw new CommandError(LIMIT_NEGATIVE);
   }
-  return { keys: args.slice(2, 2 + numkeys), limit };
-}
-
-/** SINTERCARD's keys for the command table (none when numkeys is invalid). */
-function intersectCardinalityKeys(args: readonly string[]): string[] {
-  const numkeys = parseInteger(args[1] ?? "");
-  if (numkeys === undefined || numkeys < 1 || numkeys > args.length - 2) return [];
-  return args.slice(2, 2 + numkeys);
+  return { keys, limit };
 }
 
 export const setCommands = [
@@ -339,79 +332,56 @@ export const setCommands = [
     name: "sadd",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
-    group: "set",
-    summary: "Add one or more members to a set",
-    since: "1.0.0",
-    complexity:
-      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: sadd,
   }),
   command({
     name: "srem",
     arity: -3,
     flags: ["write", "fast"],
-    group: "set",
-    summary: "Remove one or more members from a set",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of members to be removed.",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: srem,
   }),
   command({
     name: "smembers",
     arity: 2,
     flags: ["readonly"],
-    group: "set",
-    summary: "Get all the members in a set",
-    since: "1.0.0",
-    complexity: "O(N) where N is the set cardinality.",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: smembers,
   }),
   command({
     name: "sismember",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "set",
-    summary: "Determine if a given value is a member of a set",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: sismember,
   }),
   command({
     name: "smismember",
     arity: -3,
     flags: ["readonly", "fast"],
-    group: "set",
-    summary: "Returns the membership associated with the given elements for a set",
-    since: "6.2.0",
-    complexity: "O(N) where N is the number of elements being checked for membership",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: smismember,
   }),
   command({
     name: "scard",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "set",
-    summary: "Get the number of members in a set",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: scard,
   }),
   command({
     name: "spop",
     arity: -2,
     flags: ["write", "fast"],
-    group: "set",
-    summary: "Remove and return one or multiple random members from a set",
-    since: "1.0.0",
-    complexity:
-      "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: spop,
   }),
@@ -419,37 +389,27 @@ export const setCommands = [
     name: "srandmember",
     arity: -2,
     flags: ["readonly"],
-    group: "set",
-    summary: "Get one or multiple random members from a set",
-    since: "1.0.0",
-    complexity:
-      "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: srandmember,
   }),
   command({
     name: "smove",
     arity: 4,
     flags: ["write", "fast"],
-    group: "set",
-    summary: "Move a member from one set to another",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["set"],
+    keySpecs: [
+      { flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RW", "INSERT"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: smove,
   }),
   command({
     name: "sinter",
     arity: -2,
     flags: ["readonly"],
-    group: "set",
-    summary: "Intersect multiple sets",
-    since: "1.0.0",
-    complexity:
-      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: (client, args) => {
       const members = intersect(client, args.slice(1));
       replySet(client, members, members.length);
@@ -458,13 +418,12 @@ export const setCommands = [
   command({
     name: "sintercard",
     arity: -3,
-    flags: ["readonly", "movablekeys"],
-    group: "set",
-    summary: "Intersect multiple sets and return the cardinality of the result",
-    since: "7.0.0",
-    complexity:
-      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-    keys: intersectCardinalityKeys,
+    flags: ["readonly"],
+    aclCategories: ["set"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: (client, args) => {
       const { keys, limit } = parseIntersectCardinality(args);
       client.reply.integer(intersect(client, keys, limit).length);
@@ -474,13 +433,11 @@ export const setCommands = [
     name: "sinterstore",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "set",
-    summary: "Intersect multiple sets and store the resulting set in a key",
-    since: "1.0.0",
-    complexity:
-      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [
+      { flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { lastKey: -1 } },
+    ],
     handler: (client, args) =>
       store(client, args[1]!, new MemberSet(intersect(client, args.slice(2))), "sinterstore"),
   }),
@@ -488,12 +445,8 @@ export const setCommands = [
     name: "sunion",
     arity: -2,
     flags: ["readonly"],
-    group: "set",
-    summary: "Add multiple sets",
-    since: "1.0.0",
-    complexity: "O(N) where N is the total number of elements in all given sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: (client, args) => {
       const members = combine(client, args.slice(1), "union");
       replySet(client, members, members.size);
@@ -503,12 +456,11 @@ export const setCommands = [
     name: "sunionstore",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "set",
-    summary: "Add multiple sets and store the resulting set in a key",
-    since: "1.0.0",
-    complexity: "O(N) where N is the total number of elements in all given sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { lastKey: -1 } },
+    ],
     handler: (client, args) =>
       store(client, args[1]!, combine(client, args.slice(2), "union"), "sunionstore"),
   }),
@@ -516,12 +468,8 @@ export const setCommands = [
     name: "sdiff",
     arity: -2,
     flags: ["readonly"],
-    group: "set",
-    summary: "Subtract multiple sets",
-    since: "1.0.0",
-    complexity: "O(N) where N is the total number of elements in all given sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: (client, args) => {
       const members = combine(client, args.slice(1), "diff");
       replySet(client, members, members.size);
@@ -531,12 +479,11 @@ export const setCommands = [
     name: "sdiffstore",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "set",
-    summary: "Subtract multiple sets and store the resulting set in a key",
-    since: "1.0.0",
-    complexity: "O(N) where N is the total number of elements in all given sets.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["set"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { lastKey: -1 } },
+    ],
     handler: (client, args) =>
       store(client, args[1]!, combine(client, args.slice(2), "diff"), "sdiffstore"),
   }),
@@ -544,12 +491,8 @@ export const setCommands = [
     name: "sscan",
     arity: -3,
     flags: ["readonly"],
-    group: "set",
-    summary: "Incrementally iterate Set elements",
-    since: "2.8.0",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    firstKey: 1,
+    aclCategories: ["set"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => scanCollection(client, args, getSet),
   }),
 ];

@@ -51,39 +51,32 @@ import {
 } from "../store/sorted_set.ts";
 import type { SetValue } from "../store/values.ts";
 import { deleteIfEmpty, getSortedSet, lookupRead } from "./access.ts";
-import { parseInt64, parseInteger, requireDouble, requireInteger } from "./arguments.ts";
+import { ArgumentCursor, parseInt64, parseInteger, requireInteger } from "./arguments.ts";
 import { blockClient, parseTimeout } from "./blocking.ts";
 import {
   CommandError,
   COUNT_NOT_POSITIVE,
+  GT_LT_AND_NX,
+  INCR_SINGLE_PAIR,
+  LEX_RANGE_INVALID,
   LIMIT_NEGATIVE,
+  LIMIT_WITHOUT_BY,
   MIN_MAX_NOT_FLOAT,
+  noInputKeys,
   NOT_POSITIVE,
   NUMKEYS_NOT_POSITIVE,
   RANDOM_COUNT_RANGE,
   RANDOM_REPLY_TOO_LARGE,
+  SCORE_IS_NAN,
   SYNTAX_ERROR,
   VALUE_OUT_OF_RANGE,
+  WEIGHT_NOT_FLOAT,
+  WITHSCORES_WITH_BYLEX,
   WRONG_TYPE,
+  XX_AND_NX,
 } from "./errors.ts";
 import { scanCollection } from "./scan.ts";
-import { command } from "./table.ts";
-
-export const XX_AND_NX = "ERR XX and NX options at the same time are not compatible";
-export const GT_LT_AND_NX = "ERR GT, LT, and/or NX options at the same time are not compatible";
-export const INCR_SINGLE_PAIR = "ERR INCR option supports a single increment-element pair";
-export const SCORE_IS_NAN = "ERR resulting score is not a number (NaN)";
-export const LEX_RANGE_INVALID = "ERR min or max not valid string range item";
-export const LIMIT_WITHOUT_BY =
-  "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
-export const WITHSCORES_WITH_BYLEX =
-  "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-export const WEIGHT_NOT_FLOAT = "ERR weight value is not a float";
-
-/** ZUNION, ZINTER, ZDIFF (and STORE forms), ZINTERCARD with numkeys below 1. */
-export function noInputKeys(commandName: string): string {
-  return `ERR at least 1 input key is needed for '${commandName}' command`;
-}
+import { command, numkeysKeyFinder } from "./table.ts";
 
 /** A member with its score, as replies and results carry them. */
 type Entry = [member: string, score: number];
@@ -178,27 +171,23 @@ function randomIndex(bound: number): number {
  * score wins over WRONGTYPE.
  */
 function addCommand(client: Client, args: string[], increment: boolean): void {
-  let nx = false, xx = false, gt = false, lt = false, ch = false, incr = increment;
-  let index = 2;
-  for (; index < args.length; index++) {
-    const option = args[index]!.toUpperCase();
-    if (option === "NX") nx = true;
-    else if (option === "XX") xx = true;
-    else if (option === "GT") gt = true;
-    else if (option === "LT") lt = true;
-    else if (option === "CH") ch = true;
-    else if (option === "INCR") incr = true;
-    else break;
-  }
-  const remaining = args.length - index;
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  const options = cursor.flags(["NX", "XX", "GT", "LT", "CH", "INCR"]);
+  const { NX: nx, XX: xx, GT: gt, LT: lt, CH: ch } = options;
+  const incr = increment || options.INCR;
+  const remaining = cursor.remaining;
   if (remaining === 0 || remaining % 2 !== 0) throw new CommandError(SYNTAX_ERROR);
   if (nx && xx) throw new CommandError(XX_AND_NX);
   if ((gt && nx) || (lt && nx) || (gt && lt)) throw new CommandError(GT_LT_AND_NX);
   if (incr && remaining > 2) throw new CommandError(INCR_SINGLE_PAIR);
   const scores: number[] = [];
-  for (let i = index; i < args.length; i += 2) scores.push(requireDouble(args[i]!));
+  const members: string[] = [];
+  while (cursor.hasMore()) {
+    scores.push(cursor.double());
+    members.push(cursor.next());
+  }
 
-  const key = args[1]!;
   let set = getSortedSet(client, key);
   let added = 0;
   let updated = 0;
@@ -209,7 +198,7 @@ function addCommand(client: Client, args: string[], increment: boolean): void {
     client.db.set(key, set);
   }
   for (let j = 0; set !== undefined && j < scores.length; j++) {
-    const member = args[index + 2 * j + 1]!;
+    const member = members[j]!;
     let score = scores[j]!;
     const current = set.score(member);
     if (current === undefined) {
@@ -381,14 +370,17 @@ function rangeCommand(client: Client, args: string[], form: RangeForm): void {
   let withScores = false;
   let offset = 0;
   let limit = -1;
-  for (let i = form.keyIndex + 3; i < args.length; i++) {
-    const option = args[i]!.toUpperCase();
+  const cursor = new ArgumentCursor(args, form.keyIndex);
+  const key = cursor.key();
+  const first = cursor.next();
+  const second = cursor.next();
+  while (cursor.hasMore()) {
+    const option = cursor.keyword();
     if (!form.store && option === "WITHSCORES") {
       withScores = true;
-    } else if (option === "LIMIT" && args.length - i - 1 >= 2) {
-      offset = requireInteger(args[i + 1]!);
-      limit = requireInteger(args[i + 2]!);
-      i += 2;
+    } else if (option === "LIMIT" && cursor.remaining >= 2) {
+      offset = cursor.integer();
+      limit = cursor.integer();
     } else if (reverse === undefined && option === "REV") {
       reverse = true;
     } else if (kind === undefined && option === "BYSCORE") {
@@ -404,12 +396,10 @@ function rangeCommand(client: Client, args: string[], form: RangeForm): void {
   // Redis tests the count against its default, so `LIMIT 5 -1` passes here.
   if (limit !== -1 && kind === "rank") throw new CommandError(LIMIT_WITHOUT_BY);
   if (withScores && kind === "lex") throw new CommandError(WITHSCORES_WITH_BYLEX);
-  const first = args[form.keyIndex + 1]!;
-  const second = args[form.keyIndex + 2]!;
   const bounds = reverse && kind !== "rank"
     ? parseBounds(kind, second, first)
     : parseBounds(kind, first, second);
-  const set = getSortedSet(client, args[form.keyIndex]!);
+  const set = getSortedSet(client, key);
   const entries = set === undefined ? [] : selectRange(set, bounds, reverse, offset, limit);
   if (form.store) storeResult(client, args[1]!, entries, "zrangestore");
   else replyEntries(client, entries.length, entries, withScores);
@@ -539,30 +529,27 @@ interface MultiPop {
   count: number;
 }
 
-function parseMultiPop(args: readonly string[], numkeysIndex: number): MultiPop {
-  const numkeys = parseInteger(args[numkeysIndex]!);
-  if (numkeys === undefined || numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
-  const whereIndex = numkeysIndex + numkeys + 1;
-  if (whereIndex >= args.length) throw new CommandError(SYNTAX_ERROR);
-  const where = args[whereIndex]!.toUpperCase();
-  if (where !== "MIN" && where !== "MAX") throw new CommandError(SYNTAX_ERROR);
+function parseMultiPop(cursor: ArgumentCursor): MultiPop {
+  const numkeys = cursor.integer(NUMKEYS_NOT_POSITIVE);
+  if (numkeys < 1) throw new CommandError(NUMKEYS_NOT_POSITIVE);
+  if (numkeys >= cursor.remaining) throw new CommandError(SYNTAX_ERROR);
+  const keys: string[] = [];
+  for (let i = 0; i < numkeys; i++) keys.push(cursor.key());
+  const where = cursor.accept("MIN", "MAX");
+  if (where === undefined) throw new CommandError(SYNTAX_ERROR);
   let count: number | undefined;
-  for (let i = whereIndex + 1; i < args.length; i++) {
-    if (count !== undefined || args[i]!.toUpperCase() !== "COUNT" || i + 1 === args.length) {
+  while (cursor.hasMore()) {
+    if (count !== undefined || cursor.keyword() !== "COUNT" || !cursor.hasMore()) {
       throw new CommandError(SYNTAX_ERROR);
     }
-    count = parseInteger(args[++i]!);
-    if (count === undefined || count < 1) throw new CommandError(COUNT_NOT_POSITIVE);
+    count = cursor.integer(COUNT_NOT_POSITIVE);
+    if (count < 1) throw new CommandError(COUNT_NOT_POSITIVE);
   }
-  return {
-    keys: args.slice(numkeysIndex + 1, whereIndex),
-    end: where === "MIN" ? "min" : "max",
-    count: count ?? 1,
-  };
+  return { keys, end: where === "MIN" ? "min" : "max", count: count ?? 1 };
 }
 
 function zmpop(client: Client, args: string[]): void {
-  const { keys, end, count } = parseMultiPop(args, 1);
+  const { keys, end, count } = parseMultiPop(new ArgumentCursor(args));
   const found = firstSortedSet(client, keys);
   if (found === undefined) {
     client.reply.nullArray();
@@ -606,8 +593,10 @@ function bzpop(client: Client, args: string[], end: PopEnd): void {
 }
 
 function bzmpop(client: Client, args: string[]): void {
-  const { keys, end, count } = parseMultiPop(args, 2);
-  const deadline = parseTimeout(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const timeout = cursor.next();
+  const { keys, end, count } = parseMultiPop(cursor);
+  const deadline = parseTimeout(client, timeout);
   blockingPop(client, keys, end, count, deadline, MULTI_POP_SHAPE);
 }
 
@@ -621,25 +610,26 @@ function bzmpop(client: Client, args: string[]): void {
  * many independent picks.
  */
 function zrandmember(client: Client, args: string[]): void {
-  if (args.length === 2) {
-    const set = getSortedSet(client, args[1]!);
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  if (!cursor.hasMore()) {
+    const set = getSortedSet(client, key);
     if (set === undefined) client.reply.nullBulk();
     else client.reply.bulk(set.at(randomIndex(set.size))![0]);
     return;
   }
-  const count = requireInteger(args[2]!);
-  const exactCount = Number.isSafeInteger(count) ? BigInt(count) : parseInt64(args[2]!)!;
+  const countText = cursor.next();
+  const count = requireInteger(countText);
+  const exactCount = Number.isSafeInteger(count) ? BigInt(count) : parseInt64(countText)!;
   if (exactCount === INT64_MIN) throw new CommandError(RANDOM_COUNT_RANGE);
-  if (args.length > 4 || (args.length === 4 && args[3]!.toUpperCase() !== "WITHSCORES")) {
-    throw new CommandError(SYNTAX_ERROR);
-  }
-  const withScores = args.length === 4;
+  const withScores = cursor.accept("WITHSCORES") !== undefined;
+  cursor.finish();
   if (
     withScores && (exactCount < -RANDOM_WITHSCORES_LIMIT || exactCount > RANDOM_WITHSCORES_LIMIT)
   ) {
     throw new CommandError(VALUE_OUT_OF_RANGE);
   }
-  const set = getSortedSet(client, args[1]!);
+  const set = getSortedSet(client, key);
   if (set === undefined || count === 0) {
     client.reply.arrayHeader(0);
     return;
@@ -800,13 +790,13 @@ function combineCommand(
   operation: SetOperation,
   output: CombineOutput,
 ): void {
-  const numkeysIndex = output === "store" ? 2 : 1;
-  const numkeys = requireInteger(args[numkeysIndex]!);
+  const cursor = new ArgumentCursor(args, output === "store" ? 2 : 1);
+  const numkeys = cursor.integer();
   if (numkeys < 1) throw new CommandError(noInputKeys(args[0]!.toLowerCase()));
-  if (numkeys > args.length - numkeysIndex - 1) throw new CommandError(SYNTAX_ERROR);
+  if (numkeys > cursor.remaining) throw new CommandError(SYNTAX_ERROR);
   const sources: Source[] = [];
-  for (let i = numkeysIndex + 1; i <= numkeysIndex + numkeys; i++) {
-    const value = lookupRead(client, args[i]!);
+  for (let i = 0; i < numkeys; i++) {
+    const value = lookupRead(client, cursor.key());
     if (value !== undefined && !(value instanceof SortedSet) && !(value instanceof Set)) {
       throw new CommandError(WRONG_TYPE);
     }
@@ -817,25 +807,21 @@ function combineCommand(
   let withScores = false;
   let limit = 0;
   const scored = operation !== "diff" && output !== "cardinality";
-  for (let i = numkeysIndex + numkeys + 1; i < args.length;) {
-    const option = args[i]!.toUpperCase();
-    const remaining = args.length - i;
+  while (cursor.hasMore()) {
+    const option = cursor.keyword();
+    // Counting the option itself, as Redis does.
+    const remaining = cursor.remaining + 1;
     if (scored && option === "WEIGHTS" && remaining > numkeys) {
-      for (const source of sources) source.weight = requireDouble(args[++i]!, WEIGHT_NOT_FLOAT);
-      i++;
+      for (const source of sources) source.weight = cursor.double(WEIGHT_NOT_FLOAT);
     } else if (scored && option === "AGGREGATE" && remaining >= 2) {
-      const name = args[i + 1]!.toLowerCase();
+      const name = cursor.next().toLowerCase();
       if (name !== "sum" && name !== "min" && name !== "max") throw new CommandError(SYNTAX_ERROR);
       aggregate = name;
-      i += 2;
     } else if (output === "reply" && option === "WITHSCORES") {
       withScores = true;
-      i++;
     } else if (output === "cardinality" && option === "LIMIT" && remaining >= 2) {
-      const value = parseInteger(args[i + 1]!);
-      if (value === undefined || value < 0) throw new CommandError(LIMIT_NEGATIVE);
-      limit = value;
-      i += 2;
+      limit = cursor.integer(LIMIT_NEGATIVE);
+      if (limit < 0) throw new CommandError(LIMIT_NEGATIVE);
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
@@ -858,188 +844,115 @@ function combineCommand(
   else replyEntries(client, entries.length, entries, withScores);
 }
 
-/** Keys of a command with `numkeys` at `numkeysIndex` (none when numkeys is invalid). */
-function keysAfterNumkeys(numkeysIndex: number): (args: readonly string[]) => string[] {
-  return (args) => {
-    const numkeys = parseInteger(args[numkeysIndex] ?? "");
-    if (numkeys === undefined || numkeys < 1 || numkeys > args.length - numkeysIndex - 1) {
-      return [];
-    }
-    return args.slice(numkeysIndex + 1, numkeysIndex + 1 + numkeys);
-  };
-}
-
-/** The STORE forms' keys: the destination, then the inputs. */
-function storeKeys(args: readonly string[]): string[] {
-  return [args[1]!, ...keysAfterNumkeys(2)(args)];
-}
-
 // ---------------------------------------------------------------------------
 // The table
-
-const RANGE_COMPLEXITY =
-  "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.";
-const ALGEBRA_COMPLEXITY =
-  "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.";
-const INTER_COMPLEXITY =
-  "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.";
-const DIFF_COMPLEXITY =
-  "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.";
-const POP_COMPLEXITY =
-  "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.";
-const MULTI_POP_COMPLEXITY =
-  "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.";
-const REMOVE_RANGE_COMPLEXITY =
-  "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.";
 
 export const sortedSetCommands = [
   command({
     name: "zadd",
     arity: -4,
     flags: ["write", "denyoom", "fast"],
-    group: "sorted-set",
-    summary: "Add one or more members to a sorted set, or update its score if it already exists",
-    since: "1.2.0",
-    complexity:
-      "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => addCommand(client, args, false),
   }),
   command({
     name: "zincrby",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
-    group: "sorted-set",
-    summary: "Increment the score of a member in a sorted set",
-    since: "1.2.0",
-    complexity: "O(log(N)) where N is the number of elements in the sorted set.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => addCommand(client, args, true),
   }),
   command({
     name: "zrem",
     arity: -3,
     flags: ["write", "fast"],
-    group: "sorted-set",
-    summary: "Remove one or more members from a sorted set",
-    since: "1.2.0",
-    complexity:
-      "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: zrem,
   }),
   command({
     name: "zcard",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Get the number of members in a sorted set",
-    since: "1.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => client.reply.integer(getSortedSet(client, args[1]!)?.size ?? 0),
   }),
   command({
     name: "zscore",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Get the score associated with the given member in a sorted set",
-    since: "1.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: zscore,
   }),
   command({
     name: "zmscore",
     arity: -3,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Get the score associated with the given members in a sorted set",
-    since: "6.2.0",
-    complexity: "O(N) where N is the number of members being requested.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: zmscore,
   }),
   command({
     name: "zcount",
     arity: 4,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Count the members in a sorted set with scores within the given values",
-    since: "2.0.0",
-    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => countCommand(client, args, "score"),
   }),
   command({
     name: "zlexcount",
     arity: 4,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Count the number of members in a sorted set between a given lexicographical range",
-    since: "2.8.9",
-    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => countCommand(client, args, "lex"),
   }),
   command({
     name: "zrank",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary: "Determine the index of a member in a sorted set",
-    since: "2.0.0",
-    complexity: "O(log(N))",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => rankCommand(client, args, false),
   }),
   command({
     name: "zrevrank",
     arity: 3,
     flags: ["readonly", "fast"],
-    group: "sorted-set",
-    summary:
-      "Determine the index of a member in a sorted set, with scores ordered from high to low",
-    since: "2.0.0",
-    complexity: "O(log(N))",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => rankCommand(client, args, true),
   }),
   command({
     name: "zrange",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Return a range of members in a sorted set",
-    since: "1.2.0",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => rangeCommand(client, args, { keyIndex: 1, store: false }),
   }),
   command({
     name: "zrangestore",
     arity: -5,
     flags: ["write", "denyoom"],
-    group: "sorted-set",
-    summary: "Store a range of members from sorted set into another key",
-    since: "6.2.0",
-    complexity:
-      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { lastKey: 0 } },
+    ],
     handler: (client, args) => rangeCommand(client, args, { keyIndex: 2, store: true }),
   }),
   command({
     name: "zrevrange",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary:
-      "Return a range of members in a sorted set, by index, with scores ordered from high to low",
-    since: "1.2.0",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) =>
       rangeCommand(client, args, { keyIndex: 1, store: false, kind: "rank", reverse: true }),
   }),
@@ -1047,11 +960,8 @@ export const sortedSetCommands = [
     name: "zrangebyscore",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Return a range of members in a sorted set, by score",
-    since: "1.0.5",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) =>
       rangeCommand(client, args, { keyIndex: 1, store: false, kind: "score", reverse: false }),
   }),
@@ -1059,12 +969,8 @@ export const sortedSetCommands = [
     name: "zrevrangebyscore",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary:
-      "Return a range of members in a sorted set, by score, with scores ordered from high to low",
-    since: "2.2.0",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) =>
       rangeCommand(client, args, { keyIndex: 1, store: false, kind: "score", reverse: true }),
   }),
@@ -1072,11 +978,8 @@ export const sortedSetCommands = [
     name: "zrangebylex",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Return a range of members in a sorted set, by lexicographical range",
-    since: "2.8.9",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) =>
       rangeCommand(client, args, { keyIndex: 1, store: false, kind: "lex", reverse: false }),
   }),
@@ -1084,12 +987,8 @@ export const sortedSetCommands = [
     name: "zrevrangebylex",
     arity: -4,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary:
-      "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
-    since: "2.8.9",
-    complexity: RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) =>
       rangeCommand(client, args, { keyIndex: 1, store: false, kind: "lex", reverse: true }),
   }),
@@ -1097,68 +996,48 @@ export const sortedSetCommands = [
     name: "zremrangebyrank",
     arity: 4,
     flags: ["write"],
-    group: "sorted-set",
-    summary: "Remove all members in a sorted set within the given indexes",
-    since: "2.0.0",
-    complexity: REMOVE_RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => removeRangeCommand(client, args, "rank"),
   }),
   command({
     name: "zremrangebyscore",
     arity: 4,
     flags: ["write"],
-    group: "sorted-set",
-    summary: "Remove all members in a sorted set within the given scores",
-    since: "1.2.0",
-    complexity: REMOVE_RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => removeRangeCommand(client, args, "score"),
   }),
   command({
     name: "zremrangebylex",
     arity: 4,
     flags: ["write"],
-    group: "sorted-set",
-    summary: "Remove all members in a sorted set between the given lexicographical range",
-    since: "2.8.9",
-    complexity: REMOVE_RANGE_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => removeRangeCommand(client, args, "lex"),
   }),
   command({
     name: "zpopmin",
     arity: -2,
     flags: ["write", "fast"],
-    group: "sorted-set",
-    summary: "Remove and return members with the lowest scores in a sorted set",
-    since: "5.0.0",
-    complexity: POP_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => zpop(client, args, "min"),
   }),
   command({
     name: "zpopmax",
     arity: -2,
     flags: ["write", "fast"],
-    group: "sorted-set",
-    summary: "Remove and return members with the highest scores in a sorted set",
-    since: "5.0.0",
-    complexity: POP_COMPLEXITY,
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => zpop(client, args, "max"),
   }),
   command({
     name: "bzpopmin",
     arity: -3,
     flags: ["write", "noscript", "blocking", "fast"],
-    group: "sorted-set",
-    summary:
-      "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
-    since: "5.0.0",
-    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-    firstKey: 1,
-    lastKey: -2,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: -2 } }],
     propagation: "effects",
     handler: (client, args) => bzpop(client, args, "min"),
   }),
@@ -1166,13 +1045,8 @@ export const sortedSetCommands = [
     name: "bzpopmax",
     arity: -3,
     flags: ["write", "noscript", "blocking", "fast"],
-    group: "sorted-set",
-    summary:
-      "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
-    since: "5.0.0",
-    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-    firstKey: 1,
-    lastKey: -2,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: -2 } }],
     propagation: "effects",
     handler: (client, args) => bzpop(client, args, "max"),
   }),
@@ -1180,129 +1054,128 @@ export const sortedSetCommands = [
     name: "zmpop",
     arity: -4,
     flags: ["write"],
-    group: "sorted-set",
-    summary: "Remove and return members with scores in a sorted set",
-    since: "7.0.0",
-    complexity: MULTI_POP_COMPLEXITY,
-    keys: keysAfterNumkeys(1),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "DELETE"],
+        begin: { index: 1 },
+        find: { keyNumIndex: 0, firstKey: 1 },
+      },
+    ],
     propagation: "effects",
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: zmpop,
   }),
   command({
     name: "bzmpop",
     arity: -5,
     flags: ["write", "blocking"],
-    group: "sorted-set",
-    summary:
-      "Remove and return members with scores in a sorted set or block until one is available",
-    since: "7.0.0",
-    complexity: MULTI_POP_COMPLEXITY,
-    keys: keysAfterNumkeys(2),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "DELETE"],
+        begin: { index: 2 },
+        find: { keyNumIndex: 0, firstKey: 1 },
+      },
+    ],
     propagation: "effects",
+    keyFinder: numkeysKeyFinder(0, 2, 3),
     handler: bzmpop,
   }),
   command({
     name: "zrandmember",
     arity: -2,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Get one or multiple random elements from a sorted set",
-    since: "6.2.0",
-    complexity: "O(N) where N is the number of elements returned",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: zrandmember,
   }),
   command({
     name: "zunion",
     arity: -3,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Add multiple sorted sets",
-    since: "6.2.0",
-    complexity: ALGEBRA_COMPLEXITY,
-    keys: keysAfterNumkeys(1),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: (client, args) => combineCommand(client, args, "union", "reply"),
   }),
   command({
     name: "zinter",
     arity: -3,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Intersect multiple sorted sets",
-    since: "6.2.0",
-    complexity: INTER_COMPLEXITY,
-    keys: keysAfterNumkeys(1),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: (client, args) => combineCommand(client, args, "inter", "reply"),
   }),
   command({
     name: "zdiff",
     arity: -3,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Subtract multiple sorted sets",
-    since: "6.2.0",
-    complexity: DIFF_COMPLEXITY,
-    keys: keysAfterNumkeys(1),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: (client, args) => combineCommand(client, args, "diff", "reply"),
   }),
   command({
     name: "zunionstore",
     arity: -4,
     flags: ["write", "denyoom"],
-    group: "sorted-set",
-    summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
-    since: "2.0.0",
-    complexity: ALGEBRA_COMPLEXITY,
-    firstKey: 1,
-    keys: storeKeys,
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(1, 2, 3),
     handler: (client, args) => combineCommand(client, args, "union", "store"),
   }),
   command({
     name: "zinterstore",
     arity: -4,
     flags: ["write", "denyoom"],
-    group: "sorted-set",
-    summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
-    since: "2.0.0",
-    complexity: INTER_COMPLEXITY,
-    firstKey: 1,
-    keys: storeKeys,
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(1, 2, 3),
     handler: (client, args) => combineCommand(client, args, "inter", "store"),
   }),
   command({
     name: "zdiffstore",
     arity: -4,
     flags: ["write", "denyoom"],
-    group: "sorted-set",
-    summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
-    since: "6.2.0",
-    complexity: DIFF_COMPLEXITY,
-    firstKey: 1,
-    keys: storeKeys,
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
+      { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(1, 2, 3),
     handler: (client, args) => combineCommand(client, args, "diff", "store"),
   }),
   command({
     name: "zintercard",
     arity: -3,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Intersect multiple sorted sets and return the cardinality of the result",
-    since: "7.0.0",
-    complexity:
-      "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-    keys: keysAfterNumkeys(1),
+    aclCategories: ["sortedset"],
+    keySpecs: [
+      { flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { keyNumIndex: 0, firstKey: 1 } },
+    ],
+    keyFinder: numkeysKeyFinder(0, 1, 2),
     handler: (client, args) => combineCommand(client, args, "inter", "cardinality"),
   }),
   command({
     name: "zscan",
     arity: -3,
     flags: ["readonly"],
-    group: "sorted-set",
-    summary: "Incrementally iterate sorted sets elements and associated scores",
-    since: "2.8.0",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    firstKey: 1,
+    aclCategories: ["sortedset"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => scanCollection(client, args, getSortedSet),
   }),
 ];

@@ -42,24 +42,22 @@ import {
 import { getString, getStringForWrite, lookupRead } from "./access.ts";
 import {
   CommandError,
+  DECREMENT_OVERFLOW,
   invalidExpireTime,
+  LCS_LEN_AND_IDX,
+  LCS_TOO_MUCH_MEMORY,
+  LCS_WRONG_TYPE,
   NOT_FLOAT,
   NOT_INTEGER,
+  OFFSET_OUT_OF_RANGE,
   OVERFLOW,
+  RESULT_NOT_FINITE,
   STRING_TOO_LONG,
   SYNTAX_ERROR,
   wrongArity,
 } from "./errors.ts";
 import { alreadyExpired } from "./expire.ts";
-import { command } from "./table.ts";
-
-const DECREMENT_OVERFLOW = "ERR decrement would overflow";
-const NAN_OR_INFINITY = "ERR increment would produce NaN or Infinity";
-const OFFSET_OUT_OF_RANGE = "ERR offset is out of range";
-const LCS_WRONG_TYPE = "ERR The specified keys must contain string values";
-const LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX.";
-const LCS_TOO_MUCH_MEMORY =
-  "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+import { command, type KeyFinder } from "./table.ts";
 
 const INT64_MAX = 9223372036854775807;
 const INT64_MIN_BIG = -9223372036854775808n;
@@ -109,12 +107,12 @@ function isExpireUnit(option: string): option is ExpireUnit {
 }
 
 /**
- * Parses options from `args[start]` with Redis's rules: NX, XX, GET and
+ * Parses the options left at `cursor` with Redis's rules: NX, XX, GET and
  * KEEPTTL only for SET, PERSIST only for GETEX; one expiry unit, which may
  * repeat (the last value wins) but not mix with another unit, KEEPTTL or
  * PERSIST.
  */
-function parseStringOptions(args: string[], start: number, forSet: boolean): StringOptions {
+function parseStringOptions(cursor: ArgumentCursor, forSet: boolean): StringOptions {
   const options: StringOptions = {
     nx: false,
     xx: false,
@@ -124,8 +122,8 @@ function parseStringOptions(args: string[], start: number, forSet: boolean): Str
     expireUnit: undefined,
     expireText: "",
   };
-  for (let i = start; i < args.length; i++) {
-    const option = args[i]!.toUpperCase();
+  while (cursor.hasMore()) {
+    const option = cursor.keyword();
     const unit = options.expireUnit;
     if (forSet && option === "NX" && !options.xx) options.nx = true;
     else if (forSet && option === "XX" && !options.nx) options.xx = true;
@@ -134,10 +132,10 @@ function parseStringOptions(args: string[], start: number, forSet: boolean): Str
     else if (!forSet && option === "PERSIST" && unit === undefined) options.persist = true;
     else if (
       isExpireUnit(option) && (unit === undefined || unit === option) && !options.keepTtl &&
-      !options.persist && i + 1 < args.length
+      !options.persist && cursor.hasMore()
     ) {
       options.expireUnit = option;
-      options.expireText = args[++i]!;
+      options.expireText = cursor.next();
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
@@ -203,7 +201,7 @@ function set(client: Client, args: string[]): void {
     client.reply.ok();
     return;
   }
-  const options = parseStringOptions(args, 3, true);
+  const options = parseStringOptions(new ArgumentCursor(args, 3), true);
   const deadline = options.expireUnit === undefined
     ? undefined
     : expireDeadline(client, options.expireUnit, options.expireText, "set");
@@ -264,8 +262,9 @@ function getdel(client: Client, args: string[]): void {
  * null before the expiry value is even checked, as in Redis.
  */
 function getex(client: Client, args: string[]): void {
-  const key = args[1]!;
-  const options = parseStringOptions(args, 2, false);
+  const cursor = new ArgumentCursor(args);
+  const key = cursor.key();
+  const options = parseStringOptions(cursor, false);
   const value = getString(client, key);
   if (value === undefined) {
     client.reply.nullBulk();
@@ -391,7 +390,7 @@ function incrbyfloat(client: Client, args: string[]): void {
   const increment = parseLongDouble(args[2]!);
   if (value === undefined || increment === undefined) throw new CommandError(NOT_FLOAT);
   const sum = addLongDoubles(value, increment);
-  if (!isFiniteLongDouble(sum)) throw new CommandError(NAN_OR_INFINITY);
+  if (!isFiniteLongDouble(sum)) throw new CommandError(RESULT_NOT_FINITE);
   const text = formatLongDouble(sum);
   client.db.set(key, text, true);
   client.changed(key, "incrbyfloat", "$");
@@ -538,12 +537,12 @@ function lcs(client: Client, args: string[]): void {
   let minMatchLength = 0;
   const cursor = new ArgumentCursor(args, 3);
   while (cursor.hasMore()) {
-    const option = cursor.nextKeyword();
+    const option = cursor.keyword();
     if (option === "IDX") wantIndexes = true;
     else if (option === "LEN") wantLength = true;
     else if (option === "WITHMATCHLEN") withMatchLength = true;
     else if (option === "MINMATCHLEN" && cursor.hasMore()) {
-      minMatchLength = Math.max(0, cursor.nextInteger());
+      minMatchLength = Math.max(0, cursor.integer());
     } else throw new CommandError(SYNTAX_ERROR);
   }
   if (wantIndexes && wantLength) throw new CommandError(LCS_LEN_AND_IDX);
@@ -581,50 +580,59 @@ function lcs(client: Client, args: string[]): void {
   reply.integer(total);
 }
 
+/**
+ * SET's key, read-write when GET asks for the old value and overwritten
+ * otherwise (Redis's setGetKeys).
+ */
+const setKeys: KeyFinder = (args) => {
+  for (let i = 3; i < args.length; i++) {
+    if (args[i]!.toUpperCase() === "GET") {
+      return [{ position: 1, flags: ["RW", "ACCESS", "UPDATE"] }];
+    }
+  }
+  return [{ position: 1, flags: ["OW", "UPDATE"] }];
+};
+
 export const stringCommands = [
   command({
     name: "get",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "string",
-    summary: "Get the value of a key",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: get,
   }),
   command({
     name: "set",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Set the string value of a key",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"],
+        begin: { index: 1 },
+        find: { lastKey: 0 },
+        notes: "RW and ACCESS due to the optional `GET` argument",
+      },
+    ],
     propagation: "effects",
+    keyFinder: setKeys,
     handler: set,
   }),
   command({
     name: "setnx",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Set the value of a key, only if the key does not exist",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["OW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: setnx,
   }),
   command({
     name: "setex",
     arity: 4,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Set the value and expiration of a key",
-    since: "2.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: (client, args) => setWithExpiry(client, args, "EX"),
   }),
@@ -632,11 +640,8 @@ export const stringCommands = [
     name: "psetex",
     arity: 4,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Set the value and expiration in milliseconds of a key",
-    since: "2.6.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: (client, args) => setWithExpiry(client, args, "PX"),
   }),
@@ -644,11 +649,8 @@ export const stringCommands = [
     name: "getset",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Set the string value of a key and return its old value",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: getset,
   }),
@@ -656,11 +658,8 @@ export const stringCommands = [
     name: "getdel",
     arity: 2,
     flags: ["write", "fast"],
-    group: "string",
-    summary: "Get the value of a key and delete the key",
-    since: "6.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "DELETE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: getdel,
   }),
@@ -668,11 +667,15 @@ export const stringCommands = [
     name: "getex",
     arity: -2,
     flags: ["write", "fast"],
-    group: "string",
-    summary: "Get the value of a key and optionally set its expiration",
-    since: "6.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [
+      {
+        flags: ["RW", "ACCESS", "UPDATE"],
+        begin: { index: 1 },
+        find: { lastKey: 0 },
+        notes: "RW and UPDATE because it changes the TTL",
+      },
+    ],
     propagation: "effects",
     handler: getex,
   }),
@@ -680,117 +683,80 @@ export const stringCommands = [
     name: "mget",
     arity: -2,
     flags: ["readonly", "fast"],
-    group: "string",
-    summary: "Get the values of all the given keys",
-    since: "1.0.0",
-    complexity: "O(N) where N is the number of keys to retrieve.",
-    firstKey: 1,
-    lastKey: -1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: mget,
   }),
   command({
     name: "mset",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Set multiple keys to multiple values",
-    since: "1.0.1",
-    complexity: "O(N) where N is the number of keys to set.",
-    firstKey: 1,
-    lastKey: -1,
-    keyStep: 2,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["OW", "UPDATE"], begin: { index: 1 }, find: { lastKey: -1, keyStep: 2 } }],
     handler: (client, args) => msetGeneric(client, args, false),
   }),
   command({
     name: "msetnx",
     arity: -3,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Set multiple keys to multiple values, only if none of the keys exist",
-    since: "1.0.1",
-    complexity: "O(N) where N is the number of keys to set.",
-    firstKey: 1,
-    lastKey: -1,
-    keyStep: 2,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["OW", "INSERT"], begin: { index: 1 }, find: { lastKey: -1, keyStep: 2 } }],
     handler: (client, args) => msetGeneric(client, args, true),
   }),
   command({
     name: "append",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Append a value to a key",
-    since: "2.0.0",
-    complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is " +
-      "small and the already present value is of any size, since the dynamic string library " +
-      "used by Redis will double the free space available on every reallocation.",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "INSERT"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: append,
   }),
   command({
     name: "strlen",
     arity: 2,
     flags: ["readonly", "fast"],
-    group: "string",
-    summary: "Get the length of the value stored in a key",
-    since: "2.2.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: strlen,
   }),
   command({
     name: "incr",
     arity: 2,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Increment the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => incrementCounter(client, args[1]!, 1),
   }),
   command({
     name: "decr",
     arity: 2,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Decrement the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => incrementCounter(client, args[1]!, -1),
   }),
   command({
     name: "incrby",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Increment the integer value of a key by the given amount",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => incrementCounter(client, args[1]!, parseIncrement(args[2]!)),
   }),
   command({
     name: "decrby",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Decrement the integer value of a key by the given number",
-    since: "1.0.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: decrby,
   }),
   command({
     name: "incrbyfloat",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    group: "string",
-    summary: "Increment the float value of a key by the given amount",
-    since: "2.6.0",
-    complexity: "O(1)",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "ACCESS", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     propagation: "effects",
     handler: incrbyfloat,
   }),
@@ -798,51 +764,32 @@ export const stringCommands = [
     name: "getrange",
     arity: 4,
     flags: ["readonly"],
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    since: "2.4.0",
-    complexity: "O(N) where N is the length of the returned string. The complexity is " +
-      "ultimately determined by the returned length, but because creating a substring from an " +
-      "existing string is very cheap, it can be considered O(1) for small strings.",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: getrange,
   }),
   command({
     name: "substr",
     arity: 4,
     flags: ["readonly"],
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    since: "1.0.0",
-    complexity: "O(N) where N is the length of the returned string. The complexity is " +
-      "ultimately determined by the returned length, but because creating a substring from an " +
-      "existing string is very cheap, it can be considered O(1) for small strings.",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: getrange,
   }),
   command({
     name: "setrange",
     arity: 4,
     flags: ["write", "denyoom"],
-    group: "string",
-    summary: "Overwrite part of a string at key starting at the specified offset",
-    since: "2.2.0",
-    complexity: "O(1), not counting the time taken to copy the new string in place. Usually, " +
-      "this string is very small so the amortized complexity is O(1). Otherwise, complexity is " +
-      "O(M) with M being the length of the value argument.",
-    firstKey: 1,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: setrange,
   }),
   command({
     name: "lcs",
     arity: -3,
     flags: ["readonly"],
-    group: "string",
-    summary: "Find longest common substring",
-    since: "7.0.0",
-    complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-    firstKey: 1,
-    lastKey: 2,
+    aclCategories: ["string"],
+    keySpecs: [{ flags: ["RO", "ACCESS"], begin: { index: 1 }, find: { lastKey: 1 } }],
     handler: lcs,
   }),
 ];

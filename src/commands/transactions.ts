@@ -35,14 +35,16 @@
 import type { Client } from "./client.ts";
 import type { KeyspaceEvents } from "./context.ts";
 import type { Database } from "../store/keyspace.ts";
-import { CommandError } from "./errors.ts";
+import {
+  CommandError,
+  DISCARD_WITHOUT_MULTI,
+  EXEC_ABORTED,
+  EXEC_WITHOUT_MULTI,
+  execAborted,
+  NESTED_MULTI,
+  WATCH_INSIDE_MULTI,
+} from "./errors.ts";
 import { command, type CommandFlag } from "./table.ts";
-
-const EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI";
-const DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI";
-const NESTED_MULTI = "ERR MULTI calls can not be nested";
-const WATCH_INSIDE_MULTI = "ERR WATCH inside MULTI is not allowed";
-const EXEC_ABORTED = "EXECABORT Transaction discarded because of previous errors.";
 
 /** One client watching one key. */
 interface Watch {
@@ -195,7 +197,7 @@ function discardTransaction(client: Client): void {
  */
 function abortExec(client: Client, error: string): void {
   discardTransaction(client);
-  client.reply.error(`EXECABORT Transaction discarded because of: ${error.replace(/^ERR /, "")}`);
+  client.reply.error(execAborted(error));
 }
 
 function exec(client: Client): void {
@@ -255,20 +257,14 @@ export const transactionCommands = [
     name: "multi",
     arity: 1,
     flags: CONTROL_FLAGS,
-    group: "transactions",
-    summary: "Mark the start of a transaction block",
-    since: "1.2.0",
-    complexity: "O(1)",
+    aclCategories: ["transaction"],
     handler: multi,
   }),
   command({
     name: "exec",
     arity: 1,
     flags: ["noscript", "loading", "stale", "skip_slowlog"],
-    group: "transactions",
-    summary: "Execute all commands issued after MULTI",
-    since: "1.2.0",
-    complexity: "Depends on commands in the transaction",
+    aclCategories: ["transaction"],
     propagation: "transaction",
     onRejected: abortExec,
     handler: exec,
@@ -277,33 +273,22 @@ export const transactionCommands = [
     name: "discard",
     arity: 1,
     flags: CONTROL_FLAGS,
-    group: "transactions",
-    summary: "Discard all commands issued after MULTI",
-    since: "2.0.0",
-    complexity: "O(N), when N is the number of queued commands",
+    aclCategories: ["transaction"],
     handler: discard,
   }),
   command({
     name: "watch",
     arity: -2,
     flags: CONTROL_FLAGS,
-    group: "transactions",
-    summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
-    since: "2.2.0",
-    complexity: "O(1) for every key.",
-    firstKey: 1,
-    lastKey: -1,
-    keyStep: 1,
+    aclCategories: ["transaction"],
+    keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: -1 } }],
     handler: watch,
   }),
   command({
     name: "unwatch",
     arity: 1,
     flags: CONTROL_FLAGS,
-    group: "transactions",
-    summary: "Forget about all watched keys",
-    since: "2.2.0",
-    complexity: "O(1)",
+    aclCategories: ["transaction"],
     handler: unwatch,
   }),
 ];

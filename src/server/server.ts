@@ -83,6 +83,11 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   loading = false;
   /** Port actually bound (differs from config when it asked for 0). */
   port = 0;
+  /**
+   * `maxclients` as it can be honoured: lowered at start-up when the
+   * open-files limit cannot be raised enough (see native.ts).
+   */
+  maxClients: number;
   /** client-output-buffer-limit per class of client. */
   outputLimits: Record<ClientClass, OutputBufferLimit> = structuredClone(DEFAULT_OUTPUT_LIMITS);
   /** Called to stop the process (SHUTDOWN); set by main. */
@@ -142,6 +147,57 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       },
     };
     this.#loaderClient = new Client(0, this, NO_TRANSPORT);
+    this.maxClients = config.maxclients;
+  }
+
+  /**
+   * Why a new connection from `host` is refused, as the error line Redis
+   * sends before closing it, or undefined to admit it: over `maxclients`,
+   * or protected mode (no password for the default user) for a peer that
+   * is not 127.0.0.1 or ::1 exactly, as Redis compares them.
+   */
+  admissionError(host: string): string | undefined {
+    if (this.clients.size >= this.maxClients) return MAX_CLIENTS_REACHED;
+    if (
+      this.config.protectedMode && host !== "127.0.0.1" && host !== "::1" &&
+      !host.startsWith("/") && this.defaultUserHasNoPassword()
+    ) {
+      return PROTECTED_MODE_DENIED;
+    }
+    return undefined;
+  }
+
+  /**
+   * The periodic work of Redis's serverCron, run `hz` times a second: the
+   * active expiry cycle and the clients cron (idle `timeout`, soft output
+   * limits of clients that stopped reading).
+   */
+  cron(): void {
+    const removed = this.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS);
+    this.#clientsCron(Date.now());
+    if (removed > 0 || this.#pendingClients.size > 0) this.flush();
+  }
+
+  /** Redis's clientsCron: closes idle clients and ones stuck over their soft output limit. */
+  #clientsCron(now: number): void {
+    const idleLimitMs = this.config.timeout * 1000;
+    for (const client of this.clients.values()) {
+      if (
+        idleLimitMs > 0 && client.blocked === undefined && client.subscriptionCount === 0 &&
+        now - client.lastInteractionAt > idleLimitMs
+      ) {
+        this.log.verbose("Closing idle client");
+        client.transport.close();
+        this.disconnect(client);
+        continue;
+      }
+      if (client.outputSoftLimitSince !== 0) this.enforceOutputLimit(client);
+    }
+  }
+
+  /** Whether the default user can log in without a password (protected mode applies). */
+  defaultUserHasNoPassword(): boolean {
+    return this.config.requirepass === "";
   }
 
   get version(): string {
@@ -340,3 +396,10 @@ function listeners<E extends keyof KeyspaceEvents>(
 }
 
 const NOTHING = () => {};
+
+/** How long one run of the active expiry cycle may take. */
+const EXPIRE_CYCLE_BUDGET_MS = 25;
+
+const MAX_CLIENTS_REACHED = "-ERR max number of clients reached";
+const PROTECTED_MODE_DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";

@@ -7,9 +7,15 @@
  * @module
  */
 
-import { assertSameReply, query, seededRandom, withBothServers } from "../helpers/test_support.ts";
+import {
+  assertSameReply,
+  parseAof,
+  query,
+  seededRandom,
+  withBothServers,
+} from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import { decodeReply, findReplyEnd, RawClient, startOurServer } from "../helpers/servers.ts";
+import { RawClient, startOurServer } from "../helpers/servers.ts";
 
 function randomInteger(random: () => number, from: number, to: number): number {
   return from + Math.floor(random() * (to - from + 1));
@@ -127,15 +133,7 @@ async function loggedCommands(commands: string[][]): Promise<string[][]> {
       await client.close();
       await server.stop();
     }
-    const bytes = await Deno.readFile(`${dir}/database.aof`);
-    const logged: string[][] = [];
-    for (let position = 0; position < bytes.byteLength;) {
-      const end = findReplyEnd(bytes, position);
-      assert.ok(end !== undefined, "truncated AOF");
-      logged.push(decodeReply(bytes.subarray(position, end)) as string[]);
-      position = end;
-    }
-    return logged.filter((args) => args[0] !== "SELECT");
+    return parseAof(await Deno.readFile(`${dir}/database.aof`), { select: false });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { raw } from "../helpers/test_support.ts";
+import { parseAof, raw, untilBlocked } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import { blockClient, parseTimeout } from "../../src/commands/blocking.ts";
 import { dispatch } from "../../src/commands/dispatcher.ts";
@@ -31,17 +31,6 @@ function send(client: RawClient, ...args: string[]): Promise<void> {
 
 async function nextReply(client: RawClient, timeoutMs?: number): Promise<string> {
   return bytesToLatin1(await client.readReply(timeoutMs));
-}
-
-/** Waits until the server reports `count` blocked clients. */
-async function untilBlocked(observer: RawClient, count: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const info = await raw(observer, "INFO", "clients");
-    if (info.includes(`blocked_clients:${count}\r\n`)) return;
-    if (Date.now() > deadline) throw new Error(`never saw ${count} blocked clients:\n${info}`);
-    await sleep(10);
-  }
 }
 
 /** A tuple of `N` clients. */
@@ -236,30 +225,6 @@ Deno.test("blocking: a push inside MULTI serves waiters after EXEC, with what is
   assert.equal(await nextReply(blocked), "*2\r\n$1\r\nk\r\n$1\r\nb\r\n");
 });
 
-/** The commands of an AOF, one line each (arguments joined by spaces). */
-function aofCommands(bytes: Uint8Array): string[] {
-  const text = bytesToLatin1(bytes);
-  const commands: string[] = [];
-  let at = 0;
-  const line = () => {
-    const end = text.indexOf("\r\n", at);
-    const value = text.slice(at, end);
-    at = end + 2;
-    return value;
-  };
-  while (at < text.length) {
-    const count = Number(line().slice(1));
-    const args: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const length = Number(line().slice(1));
-      args.push(text.slice(at, at + length));
-      at += length + 2;
-    }
-    commands.push(args.join(" "));
-  }
-  return commands;
-}
-
 Deno.test("blocking: served clients are logged as the non-blocking pop, in their database", async () => {
   const dir = await Deno.makeTempDir({ prefix: "redis-clone-blocking-" });
   try {
@@ -278,7 +243,9 @@ Deno.test("blocking: served clients are logged as the non-blocking pop, in their
     await raw(pusher, "SELECT", "1");
     await raw(pusher, "RPUSH", "k", "x", "y");
     assert.equal(await nextReply(popper), "*2\r\n$1\r\nk\r\n$1\r\ny\r\n");
-    const logged = aofCommands(await Deno.readFile(`${dir}/database.aof`));
+    const logged = parseAof(await Deno.readFile(`${dir}/database.aof`)).map((args) =>
+      args.join(" ")
+    );
     assert.deepEqual(logged, [
       "SELECT 0",
       "RPUSH src s",

@@ -13,11 +13,10 @@
 
 import { range } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
-import { CommandError } from "../../src/commands/errors.ts";
+import { CommandError, INVALID_CURSOR } from "../../src/commands/errors.ts";
 import { getHash, getSortedSet } from "../../src/commands/access.ts";
 import { dispatch } from "../../src/commands/dispatcher.ts";
 import {
-  INVALID_CURSOR,
   parseCursor,
   parseScanOptions,
   scanCollection,

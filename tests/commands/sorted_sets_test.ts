@@ -6,20 +6,19 @@
  * behaviour a corpus on one connection cannot show or that deserves a name:
  * every command's main cases and errors, blocking pops woken by another
  * client, what reaches the AOF, keyspace notifications, random replies, and
- * that a million-member set stays fast.
+ * ranks in a set many skip-list levels high.
  */
 
 import assert from "node:assert/strict";
 import { dispatch } from "../../src/commands/dispatcher.ts";
 import { inProcessServer, silentTransport } from "../helpers/in_process.ts";
+import { readAof, seededRandom, untilBlocked } from "../helpers/test_support.ts";
 import {
   bytesToLatin1,
   decodeReply,
   encodeCommand,
-  findReplyEnd,
   RawClient,
   type ReplyValue,
-  sleep,
   startOurServer,
 } from "../helpers/servers.ts";
 
@@ -417,9 +416,9 @@ Deno.test("BZPOPMIN and BZPOPMAX wait for a member, first come first served", as
   await using second = await RawClient.connect(server.port);
   await using writer = await RawClient.connect(server.port);
   await first.send(encodeCommand(["BZPOPMIN", "missing", "z", "0"]));
-  await sleep(50);
+  await untilBlocked(writer, 1);
   await second.send(encodeCommand(["BZPOPMAX", "z", "0"]));
-  await sleep(50);
+  await untilBlocked(writer, 2);
   assert.equal(await send(writer, "ZADD", "z", "1", "a", "2", "b", "3", "c"), ":3\r\n");
   assert.equal(text(await first.readReply()), array(bulk("z"), bulk("a"), bulk("1")));
   assert.equal(text(await second.readReply()), array(bulk("z"), bulk("c"), bulk("3")));
@@ -434,7 +433,7 @@ Deno.test("BZMPOP waits and takes up to COUNT members as pairs", async () => {
   await using waiter = await RawClient.connect(server.port);
   await using writer = await RawClient.connect(server.port);
   await waiter.send(encodeCommand(["BZMPOP", "0", "2", "a", "b", "MAX", "COUNT", "2"]));
-  await sleep(50);
+  await untilBlocked(writer, 1);
   await send(writer, "ZADD", "b", "1", "x", "2", "y", "3", "z");
   assert.equal(
     text(await waiter.readReply()),
@@ -455,7 +454,7 @@ Deno.test("blocking pops time out with a null, ignore keys of another type, neve
   assert.equal(await send(waiter, "BZPOPMIN", "str", "0"), WRONGTYPE);
 
   await waiter.send(encodeCommand(["BZPOPMIN", "z", "0"]));
-  await sleep(50);
+  await untilBlocked(writer, 1);
   await send(writer, "SET", "z", "not a sorted set");
   await send(writer, "DEL", "z");
   await send(writer, "ZADD", "z", "5", "member");
@@ -470,27 +469,6 @@ Deno.test("blocking pops time out with a null, ignore keys of another type, neve
     ["BZPOPMIN z -1", "-ERR timeout is negative\r\n"],
   ]);
 });
-
-/** Every command in the AOF files under `dir`, decoded. */
-async function readAof(dir: string): Promise<string[][]> {
-  const commands: string[][] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    const path = `${dir}/${entry.name}`;
-    const files = entry.isDirectory
-      ? (await Array.fromAsync(Deno.readDir(path))).map((file) => `${path}/${file.name}`)
-      : [path];
-    for (const file of files) {
-      if (!file.endsWith(".aof")) continue;
-      const bytes = await Deno.readFile(file);
-      for (let start = 0; start < bytes.length;) {
-        const end = findReplyEnd(bytes, start, bytes.length)!;
-        commands.push(decodeReply(bytes.subarray(start, end)) as string[]);
-        start = end;
-      }
-    }
-  }
-  return commands.filter((command) => command[0]?.toUpperCase() !== "SELECT");
-}
 
 Deno.test("pops are logged to the AOF as ZPOPMIN/ZPOPMAX of what they took; reads and no-ops are not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "redis-clone-zsets-" });
@@ -509,16 +487,16 @@ Deno.test("pops are logged to the AOF as ZPOPMIN/ZPOPMAX of what they took; read
       await send(client, "ZMPOP", "1", "z", "MAX", "COUNT", "2");
       await send(client, "BZMPOP", "0", "1", "z", "MIN", "COUNT", "5");
       await waiter.send(encodeCommand(["BZPOPMAX", "y", "0"]));
-      await sleep(50);
+      await untilBlocked(client, 1);
       await send(client, "ZADD", "y", "7", "x");
       await waiter.readReply();
       await waiter.send(encodeCommand(["BZMPOP", "0", "1", "w", "MAX", "COUNT", "9"]));
-      await sleep(50);
+      await untilBlocked(client, 1);
       await send(client, "ZADD", "w", "1", "p", "2", "q");
       await waiter.readReply();
       await send(client, "ZINCRBY", "y", "1.5", "w");
     }
-    assert.deepEqual(await readAof(dir), [
+    assert.deepEqual(await readAof(dir, { select: false }), [
       ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
       ["ZPOPMIN", "z"],
       ["ZPOPMAX", "z", "2"],
@@ -591,41 +569,39 @@ Deno.test("sorted set commands send Redis's keyspace notifications", async () =>
   ]);
 });
 
-Deno.test("a million members: ZADD then ZRANK of each takes seconds, not minutes", () => {
+Deno.test("ZADD in shuffled order then ZRANK of every member gives each its place by score", () => {
   const server = inProcessServer();
   const client = server.connect(silentTransport());
-  const size = 1_000_000;
-  // Scores in a shuffled order, so inserts land all over the list.
+  // Enough members for a skip list many levels high; the speed of a million
+  // is measured by bench/command_table_bench.ts, not asserted here.
+  const size = 100_000;
+  const random = seededRandom(7);
   const order = Array.from({ length: size }, (_, i) => i);
   for (let i = size - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const started = performance.now();
   const batch = 1000;
   for (let start = 0; start < size; start += batch) {
-    const args = ["ZADD", "million"];
+    const args = ["ZADD", "many"];
     for (let i = start; i < start + batch; i++) args.push(String(order[i]), `member:${order[i]}`);
     dispatch(client, args);
   }
   assert.equal(
     text(client.reply.take()).split("\r\n").filter((line) => line === ":1000").length,
-    1000,
+    size / batch,
   );
-  const added = performance.now();
-  for (let i = 0; i < size; i++) {
-    dispatch(client, ["ZRANK", "million", `member:${i}`]);
-    if (i % 10_000 === 9_999) {
-      const replies = text(client.reply.take()).split("\r\n");
-      for (let j = 0; j < 10_000; j++) {
-        assert.equal(replies[j], `:${i - 9_999 + j}`, `rank of member:${i - 9_999 + j}`);
-      }
-    }
+  dispatch(client, ["ZCARD", "many"]);
+  assert.equal(text(client.reply.take()), `:${size}\r\n`);
+  for (let i = 0; i < size; i += 1000) {
+    for (let j = i; j < i + 1000; j++) dispatch(client, ["ZRANK", "many", `member:${j}`]);
+    const replies = text(client.reply.take()).split("\r\n");
+    for (let j = 0; j < 1000; j++) assert.equal(replies[j], `:${i + j}`, `rank of member:${i + j}`);
   }
-  const ranked = performance.now();
-  console.log(
-    `ZADD of ${size} members: ${Math.round(added - started)} ms; ` +
-      `ZRANK of each: ${Math.round(ranked - added)} ms`,
+  dispatch(client, ["ZREVRANK", "many", "member:0"]);
+  dispatch(client, ["ZRANGE", "many", "49999", "50000"]);
+  assert.equal(
+    text(client.reply.take()),
+    `:${size - 1}\r\n*2\r\n$12\r\nmember:49999\r\n$12\r\nmember:50000\r\n`,
   );
-  assert.ok(ranked - started < 30_000, `took ${Math.round(ranked - started)} ms`);
 });

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { query, raw } from "../helpers/test_support.ts";
+import { parseAof, query, raw } from "../helpers/test_support.ts";
 import assert from "node:assert/strict";
 import {
   bytesToLatin1,
@@ -261,10 +261,8 @@ Deno.test("the AOF gets a transaction as one MULTI/EXEC block, as Redis 7.0 writ
       await transaction(client, ["SET", "single", "1"], ["DEL", "nothing"]);
       await transaction(client, ["SELECT", "3"], ["SET", "c", "3"], ["INCR", "c"]);
     }, { dir, args: ["--appendonly", "yes", "--appendfsync", "always"] });
-    const aof = await Deno.readTextFile(`${dir}/database.aof`);
-    const commands = aof.split(/\*\d+\r\n/).filter((part) => part !== "").map((part) =>
-      part.split("\r\n").filter((_, index) => index % 2 === 1).join(" ")
-    );
+    const commands = parseAof(await Deno.readFile(`${dir}/database.aof`))
+      .map((args) => args.join(" "));
     assert.deepEqual(commands, [
       "SELECT 0",
       "MULTI",

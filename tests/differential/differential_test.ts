@@ -6,6 +6,9 @@
  * corpus of commands compared against Redis itself pins down everything a
  * client can see (error texts, reply types, RESP3 encodings, edge cases)
  * with one line per case. Each file in `corpus/` becomes one `Deno.test`.
+ * What Redis says about its command table (COMMAND INFO and DOCS of every
+ * command we implement) is compared by command_table_test.ts instead, from
+ * our table rather than a corpus.
  *
  * ## Adding cases
  *

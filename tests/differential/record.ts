@@ -5,6 +5,7 @@
  * ```sh
  * deno run -A tests/differential/record.ts            # every corpus file
  * deno run -A tests/differential/record.ts strings    # only corpus/strings.txt
+ * deno run -A tests/differential/record.ts command_table  # COMMAND INFO/DOCS (command_table.ts)
  * ```
  *
  * Each file is played against two fresh redis-servers (exactly what the test
@@ -17,6 +18,7 @@
  */
 
 import { redisServerPath, startRedisServer } from "../helpers/servers.ts";
+import { RECORDED_PATH, recordTable } from "./command_table.ts";
 import {
   expectedPath,
   findMismatches,
@@ -58,20 +60,38 @@ async function recordFamily(family: string): Promise<boolean> {
   }
 }
 
+/** The name that records the command table rather than a corpus file. */
+const TABLE = "command_table";
+
+/** Records what redis-server says about the commands we implement (command_table.ts). */
+async function recordCommandTable(): Promise<boolean> {
+  const redis = await startRedisServer();
+  if (redis === undefined) throw new Error("redis-server not found");
+  try {
+    const count = await recordTable(redis.port);
+    console.log(`command_table: ${count} commands -> ${RECORDED_PATH.pathname}`);
+    return true;
+  } finally {
+    await redis.stop();
+  }
+}
+
 async function main(families: string[]): Promise<number> {
   if (redisServerPath() === undefined) {
     console.error("redis-server is not on PATH (or REDIS_SERVER_PATH); nothing recorded");
     return 1;
   }
   const known = listFamilies();
-  const unknown = families.filter((family) => !known.includes(family));
+  const requested = families.length > 0 ? families : [...known, TABLE];
+  const unknown = requested.filter((family) => family !== TABLE && !known.includes(family));
   if (unknown.length > 0) {
     console.error(`no such corpus file: ${unknown.map((name) => `corpus/${name}.txt`).join(", ")}`);
     return 1;
   }
   let ok = true;
-  for (const family of families.length > 0 ? families : known) {
-    if (!(await recordFamily(family))) ok = false;
+  for (const family of requested) {
+    const recorded = family === TABLE ? await recordCommandTable() : await recordFamily(family);
+    if (!recorded) ok = false;
   }
   return ok ? 0 : 1;
 }

@@ -37,6 +37,7 @@
 
 import { fileURLToPath } from "node:url";
 import { splitInlineArguments } from "../../src/protocol/parser.ts";
+import { C_LIBRARY_PATHS } from "../../src/server/native.ts";
 
 /** Address every server in the tests binds to and every client connects to. */
 export const LOOPBACK = "127.0.0.1";
@@ -171,6 +172,7 @@ export function ourServerCommand(): string[] {
     "--allow-read",
     "--allow-write",
     "--allow-env",
+    `--allow-ffi=${C_LIBRARY_PATHS.join(",")}`,
     MAIN_MODULE,
   ];
 }

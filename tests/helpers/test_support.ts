@@ -1,7 +1,8 @@
 /**
  * Small helpers shared by the socket-level command tests: running a test
  * against our server (and, for comparisons, a real redis-server), sending
- * commands, reading an AOF back, and reproducible random inputs.
+ * commands, reading an AOF back, waiting for clients to block, and
+ * reproducible random inputs.
  */
 
 import assert from "node:assert/strict";
@@ -9,11 +10,11 @@ import {
   bytesToLatin1,
   decodeReply,
   escapeBytes,
-  findReplyEnd,
   latin1Bytes,
   RawClient,
   type ReplyValue,
   type RunningServer,
+  sleep,
   startOurServer,
   startRedisServer,
 } from "./servers.ts";
@@ -74,17 +75,81 @@ export async function assertSameReply(
   assert.equal(escapeBytes(actual), escapeBytes(expected), `reply to ${shown}`);
 }
 
-/** The commands of an AOF file, each as its arguments. */
-export function parseAof(bytes: Uint8Array): string[][] {
+/** How `parseAof` and `readAof` report an AOF's commands. */
+export interface AofOptions {
+  /** Keep the SELECT commands that say which database follows (default true). */
+  select?: boolean;
+}
+
+/**
+ * The commands of an AOF (RESP arrays of bulk strings, as Redis writes it),
+ * each as its arguments in binary strings (one character per byte). Fails
+ * the test on anything else, a cut-off command included.
+ *
+ * @example
+ * ```ts
+ * parseAof(await Deno.readFile(`${dir}/database.aof`), { select: false });
+ * // [["SET", "k", "v"], ["PEXPIREAT", "k", "1700000000000"]]
+ * ```
+ */
+export function parseAof(bytes: Uint8Array, options: AofOptions = {}): string[][] {
+  const text = bytesToLatin1(bytes);
   const commands: string[][] = [];
-  let position = 0;
-  while (position < bytes.byteLength) {
-    const end = findReplyEnd(bytes, position);
-    assert.ok(end !== undefined, "truncated AOF");
-    commands.push(decodeReply(bytes.subarray(position, end)) as string[]);
-    position = end;
+  let at = 0;
+  const header = (type: string): number => {
+    const end = text.indexOf("\r\n", at);
+    assert.ok(end > at && text[at] === type, `AOF: expected '${type}' at byte ${at}`);
+    const count = Number(text.slice(at + 1, end));
+    assert.ok(Number.isInteger(count) && count >= 0, `AOF: bad count at byte ${at}`);
+    at = end + 2;
+    return count;
+  };
+  while (at < text.length) {
+    const count = header("*");
+    const args: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const length = header("$");
+      assert.ok(text.slice(at + length, at + length + 2) === "\r\n", "truncated AOF");
+      args.push(text.slice(at, at + length));
+      at += length + 2;
+    }
+    commands.push(args);
+  }
+  const keepSelect = options.select ?? true;
+  return keepSelect ? commands : commands.filter((args) => args[0]?.toUpperCase() !== "SELECT");
+}
+
+/**
+ * The commands of every AOF at `path`: a file, or a directory holding
+ * `*.aof` files directly or in a subdirectory (Redis 7's appendonlydir/),
+ * files in name order.
+ */
+export async function readAof(path: string, options: AofOptions = {}): Promise<string[][]> {
+  const info = await Deno.stat(path);
+  if (info.isFile) return parseAof(await Deno.readFile(path), options);
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(path)) {
+    const child = `${path}/${entry.name}`;
+    if (entry.isDirectory) {
+      for await (const file of Deno.readDir(child)) files.push(`${child}/${file.name}`);
+    } else files.push(child);
+  }
+  const commands: string[][] = [];
+  for (const file of files.filter((name) => name.endsWith(".aof")).sort()) {
+    commands.push(...parseAof(await Deno.readFile(file), options));
   }
   return commands;
+}
+
+/** Waits until the server reports `count` blocked clients (INFO clients), at most 5 s. */
+export async function untilBlocked(observer: RawClient, count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const info = await raw(observer, "INFO", "clients");
+    if (info.includes(`blocked_clients:${count}\r\n`)) return;
+    if (Date.now() > deadline) throw new Error(`never saw ${count} blocked clients:\n${info}`);
+    await sleep(10);
+  }
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */

@@ -31,9 +31,15 @@ export interface InProcessServer extends RunningServer {
   logText(): string;
 }
 
-/** Parses server flags (as on the command line) into a Config. */
+/**
+ * Parses server flags (as on the command line) into a Config, on a port
+ * that was free a moment ago (port 0 would mean no TCP at all, as in Redis).
+ */
 export function configFrom(args: string[]): Config {
-  const parsed = parseCommandLine(["--port", "0", "--bind", "127.0.0.1", ...args]);
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const parsed = parseCommandLine(["--port", String(port), "--bind", "127.0.0.1", ...args]);
   if (parsed.action !== "serve") throw new Error("not a serve command line");
   return parsed.config;
 }

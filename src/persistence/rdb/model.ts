@@ -1,0 +1,163 @@
+/**
+ * The logical value model of the RDB codec, and its error type.
+ *
+ * The codec never sees the keyspace's in-memory structures: the reader
+ * produces, and the writer consumes, these plain values. In-memory
+ * encodings can change (compact forms for small collections, a new stream
+ * store) without touching the file format code; the adapters between the
+ * store and this model are a few lines each. The model says what a value
+ * *is* (a list of items, a hash of field-value pairs), never how Redis
+ * encoded it on disk: a hash read from a zipmap, a ziplist, a listpack or a
+ * hash table looks the same, and the writer picks the encoding Redis 7.0
+ * would use for it.
+ *
+ * Strings are binary strings (one byte per UTF-16 code unit, see
+ * protocol/binary.ts), the server's value representation. Stream IDs are
+ * unsigned 64-bit pairs, so they are `bigint`s.
+ *
+ * @module
+ */
+
+/** A stream ID: milliseconds and sequence, both unsigned 64-bit. */
+export interface StreamIdParts {
+  ms: bigint;
+  seq: bigint;
+}
+
+/** One stream entry: its ID and its fields and values, interleaved (f1, v1, f2, v2 ...). */
+export interface RdbStreamEntry {
+  id: StreamIdParts;
+  fields: string[];
+}
+
+/** A pending (delivered, not acknowledged) entry of a consumer group. */
+export interface RdbStreamPendingEntry {
+  id: StreamIdParts;
+  /** The consumer that owns it. */
+  consumer: string;
+  /** Unix time in ms of the last delivery. */
+  deliveryTime: number;
+  deliveryCount: number;
+}
+
+/** A consumer of a consumer group. */
+export interface RdbStreamConsumer {
+  name: string;
+  /** Unix time in ms of the consumer's last interaction. */
+  seenTime: number;
+  /** Redis 7.2 only (STREAM_LISTPACKS_3): last successful interaction; undefined otherwise. */
+  activeTime?: number;
+}
+
+/** A consumer group. */
+export interface RdbStreamGroup {
+  name: string;
+  /** The last delivered ID. */
+  lastId: StreamIdParts;
+  /** The logical read counter; -1n when it is not known (SCG_INVALID_ENTRIES_READ). */
+  entriesRead: bigint;
+  /** Pending entries, in ID order. */
+  pending: RdbStreamPendingEntry[];
+  /** Consumers, in name order. */
+  consumers: RdbStreamConsumer[];
+}
+
+/** A stream with its Redis 7.0 metadata. */
+export interface RdbStream {
+  /** The live entries, in ID order (deleted entries are not part of the model). */
+  entries: RdbStreamEntry[];
+  /** The last ID ever generated (last-generated-id). */
+  lastId: StreamIdParts;
+  /** How many entries were ever added (entries-added). */
+  entriesAdded: bigint;
+  /** The greatest ID ever deleted (max-deleted-entry-id). */
+  maxDeletedId: StreamIdParts;
+  /** The first live entry's ID as Redis recorded it (recorded-first-entry-id). */
+  firstId: StreamIdParts;
+  groups: RdbStreamGroup[];
+}
+
+/**
+ * A value, whatever its on-disk encoding. Collections are never empty
+ * (Redis has no empty keys) except streams, which can be.
+ */
+export type RdbValue =
+  | { type: "string"; value: string }
+  | { type: "list"; items: string[] }
+  | { type: "set"; members: string[] }
+  /** Entries come in ascending (score, member) order when the file came from Redis. */
+  | { type: "zset"; entries: [member: string, score: number][] }
+  /** Entries in the file's order (insertion order for small hashes). */
+  | { type: "hash"; entries: [field: string, value: string][] }
+  | { type: "stream"; stream: RdbStream };
+
+/** An aux field (`redis-ver`, `ctime`, ...): name and value as binary strings. */
+export interface RdbAuxField {
+  name: string;
+  value: string;
+}
+
+/** A key with its value and the attributes the opcodes before it set. */
+export interface RdbKeyRecord {
+  kind: "key";
+  database: number;
+  key: string;
+  value: RdbValue;
+  /** Absolute Unix time in ms, or undefined for a key without a TTL. */
+  expireAt: number | undefined;
+  /** LRU idle time in seconds (RDB_OPCODE_IDLE), if saved. */
+  lruIdle: number | undefined;
+  /** LFU logarithmic counter 0-255 (RDB_OPCODE_FREQ), if saved. */
+  lfuFrequency: number | undefined;
+}
+
+/** What an RDB file says, in file order, one record at a time. */
+export type RdbRecord =
+  | { kind: "aux"; name: string; value: string }
+  /** A function library (FUNCTION2, or the 7.0-rc FUNCTION opcode translated), as its source. */
+  | { kind: "function"; code: string }
+  | { kind: "select"; database: number }
+  /** RESIZEDB: sizes hinted for the current database. */
+  | { kind: "resize"; database: number; keys: number; expires: number }
+  | RdbKeyRecord;
+
+/** How the checksum at the end of a file came out. */
+export type RdbChecksumStatus =
+  /** The file's CRC64 matched. */
+  | "verified"
+  /** The file was saved with `rdbchecksum no` (a stored checksum of 0): nothing to check. */
+  | "disabled"
+  /** RDB versions before 5 have no checksum. */
+  | "absent";
+
+/** Why reading failed. */
+export type RdbErrorReason =
+  /** The input ended in the middle of something. */
+  | "truncated"
+  /** The bytes are not valid RDB (bad encoding, failed integrity check, duplicates). */
+  | "corrupt"
+  /** The CRC64 at the end of a file does not match its contents. */
+  | "checksum"
+  /** Not an RDB file, or an RDB version this reader refuses. */
+  | "version"
+  /** Valid RDB that this server cannot load (module data, a value too large for a JS string). */
+  | "unsupported";
+
+/**
+ * A failure to read (or, for `unsupported`, to represent) RDB data. Every
+ * problem with the input surfaces as this error, never as another
+ * exception, a hang or a silently wrong value.
+ */
+export class RdbError extends Error {
+  /** What kind of problem it is. */
+  readonly reason: RdbErrorReason;
+  /** Byte offset in the input where the failing item starts, when known. */
+  readonly offset: number | undefined;
+
+  constructor(reason: RdbErrorReason, message: string, offset?: number) {
+    super(offset === undefined ? message : `${message} (at offset ${offset})`);
+    this.name = "RdbError";
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
