@@ -35,7 +35,7 @@ import { Deque } from "../store/deque.ts";
 import { globMatch } from "../store/glob.ts";
 import type { Database } from "../store/keyspace.ts";
 import { SortedSet } from "../store/sorted_set.ts";
-import { type RedisValue, typeOf } from "../store/values.ts";
+import { copyValue, encodingOf, type RedisValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
 import {
@@ -176,17 +176,6 @@ function databaseArgument(client: Client, text: string): Database {
   return db;
 }
 
-/** A copy of `value` sharing no mutable structure with it. */
-function copyValue(value: RedisValue): RedisValue {
-  if (typeof value === "string") return value;
-  if (value instanceof Hash) return value.copy();
-  if (value instanceof MemberSet) return value.copy();
-  if (value instanceof Deque) return new Deque(value);
-  const copy = new SortedSet();
-  for (const [member, score] of value.range(0, value.size - 1)) copy.add(member, score);
-  return copy;
-}
-
 /** COPY source destination [DB index] [REPLACE]: the copy keeps the deadline. */
 function copy(client: Client, args: string[]): void {
   const cursor = new ArgumentCursor(args);
@@ -240,22 +229,6 @@ function move(client: Client, args: string[]): void {
   server.keyChanged(source, key, "move_from", "g");
   server.keyChanged(target, key, "move_to", "g");
   client.reply.integer(1);
-}
-
-/** What OBJECT ENCODING answers for `value` (see the module comment). */
-function encodingOf(value: RedisValue): string {
-  if (typeof value === "string") {
-    if (value.length <= INT_MAX_LENGTH && parseInteger(value) !== undefined) return "int";
-    return value.length <= EMBSTR_MAX_LENGTH ? "embstr" : "raw";
-  }
-  if (value instanceof Hash) return value.encoding;
-  if (value instanceof Deque) return "quicklist";
-  if (value instanceof MemberSet) return value.isIntsetSized(isInteger) ? "intset" : "hashtable";
-  return value.encoding;
-}
-
-function isInteger(member: string): boolean {
-  return parseInteger(member) !== undefined;
 }
 
 /** Small integers are shared objects in Redis, with a reference count that never moves. */

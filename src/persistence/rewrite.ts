@@ -55,7 +55,8 @@ import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Logger } from "../log.ts";
 import { Deque } from "../store/deque.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
-import type { RedisValue } from "../store/values.ts";
+import { SortedSet } from "../store/sorted_set.ts";
+import { isStringValue, type RedisValue, stringContent } from "../store/values.ts";
 import type { AppendOnlyFile } from "./aof.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
 
@@ -152,7 +153,7 @@ function* collectionCommands(key: string, value: RedisValue): Generator<string[]
         ...value.slice(start, Math.min(value.length, start + ITEMS_PER_COMMAND) - 1),
       ];
     }
-  } else if (typeof value !== "string") {
+  } else if (value instanceof SortedSet) {
     for (let start = 0; start < value.size; start += ITEMS_PER_COMMAND) {
       const args = ["ZADD", key];
       for (const [member, score] of value.range(start, start + ITEMS_PER_COMMAND - 1)) {
@@ -331,8 +332,8 @@ export class AofRewrite {
     const deadline = db.expires.get(key);
     if (deadline !== undefined && deadline <= this.#server.keyspace.clock.now()) return;
     output.select(db.index);
-    if (typeof value === "string") {
-      output.command(["SET", key, value]);
+    if (isStringValue(value)) {
+      output.command(["SET", key, stringContent(value)]);
     } else {
       const current = { db, key };
       this.#current = current;
