@@ -181,6 +181,59 @@ export function blockClient(
   client.server.blocking.block(client, keys, deadline, tryServe, onTimeout);
 }
 
+/**
+ * Suspends `client` while `work` runs across turns of the event loop (for
+ * a command that must wait for something other than a key, such as
+ * MIGRATE's transfer to another server): the connection stops reading the
+ * client's pipeline, as for a blocked client. When `work` settles,
+ * `complete` runs through the executor as a unit of its own (so it may
+ * change data, record effects and reply, with a command's error
+ * handling), the reply is sent and the client resumes. A client that
+ * disconnects meanwhile is never completed. The caller checks
+ * `blockingAllowed` first: inside EXEC a client cannot be suspended.
+ *
+ * @example
+ * ```ts
+ * suspendClient(client, transfer(keys), (waiter, outcome) => {
+ *   if (outcome.status === "rejected") throw new CommandError(`IOERR ${outcome.reason}`);
+ *   waiter.reply.ok();
+ * });
+ * ```
+ */
+export function suspendClient<T>(
+  client: Client,
+  work: Promise<T>,
+  complete: (client: Client, outcome: PromiseSettledResult<T>) => void,
+): void {
+  if (client.blocked !== undefined) throw new Error(`Client ${client.id} is already blocked`);
+  const suspension: BlockedState = {
+    deadline: 0,
+    onTimeout() {},
+    dispose() {
+      if (client.blocked === suspension) client.blocked = undefined;
+    },
+  };
+  client.blocked = suspension;
+  const settle = (outcome: PromiseSettledResult<T>) => {
+    if (client.closed || client.blocked !== suspension) return;
+    client.blocked = undefined;
+    const server = client.server;
+    server.executor.serve(client, () => {
+      complete(client, outcome);
+      return true;
+    });
+    server.markPending(client);
+    server.flush();
+    queueMicrotask(() => {
+      if (!client.closed && client.blocked === undefined) client.transport.resume();
+    });
+  };
+  work.then(
+    (value) => settle({ status: "fulfilled", value }),
+    (reason: unknown) => settle({ status: "rejected", reason }),
+  );
+}
+
 /** The clients waiting on one key of one database, first come first. */
 interface WaitQueue {
   readonly db: Database;
