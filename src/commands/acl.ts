@@ -17,10 +17,7 @@
  * permissions no longer cover their subscriptions.
  *
  * Where the state lives: the engine is `server.acl` and each client's
- * authentication is `client.user` / `client.authenticated` (see
- * `AclServerState`, `AclClientState`). Until Client and ServerContext
- * declare those fields, `accessControl()` and `aclState()` are the only
- * two places that reach them.
+ * authentication is `client.user` / `client.authenticated`.
  *
  * @module
  */
@@ -50,42 +47,10 @@ import {
 } from "../acl/mod.ts";
 import { parseInteger } from "./arguments.ts";
 import type { Client } from "./client.ts";
-import { describeClient } from "./connection.ts";
+import { describeClient } from "./client_info.ts";
 import { CommandError, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
 import type { CommandTable } from "./registry.ts";
 import { type Command, command, type CommandDeclaration, hasKeys, requestKeys } from "./table.ts";
-
-/** A client's authentication; the lead adds these fields to Client. */
-export interface AclClientState {
-  /** The user the client runs as: the default user until AUTH or HELLO AUTH. */
-  user: AclUser;
-  /** AUTH succeeded, or the client started as a default user that needs no password. */
-  authenticated: boolean;
-}
-
-/** What this family needs of the server; the lead adds it to ServerContext. */
-export interface AclServerState {
-  readonly acl: AccessControl;
-}
-
-/** The server's ACL engine. */
-export function accessControl(client: Client): AccessControl {
-  return (client.server as unknown as AclServerState).acl;
-}
-
-/** A client's ACL state. */
-export function aclState(client: Client): AclClientState {
-  return client as unknown as AclClientState;
-}
-
-/**
- * How a new (or RESET) connection starts (clientSetDefaultAuth): as the
- * default user, authenticated when it is on and needs no password.
- */
-export function defaultAuthentication(acl: AccessControl): AclClientState {
-  const user = acl.defaultUser;
-  return { user, authenticated: user.noPassword && user.enabled };
-}
 
 /**
  * Whether `client` must authenticate before running commands other than
@@ -93,8 +58,8 @@ export function defaultAuthentication(acl: AccessControl): AclClientState {
  * and the client has not authenticated.
  */
 export function authenticationRequired(client: Client): boolean {
-  const user = accessControl(client).defaultUser;
-  return (!user.noPassword || !user.enabled) && !aclState(client).authenticated;
+  const user = client.server.acl.defaultUser;
+  return (!user.noPassword || !user.enabled) && !client.authenticated;
 }
 
 /**
@@ -194,11 +159,11 @@ export function deniedReply(
   args: readonly string[],
   context: AclLogContext = logContext(client),
 ): string | undefined {
-  const user = aclState(client).user;
+  const user = client.user;
   if (user.allowsEverything) return undefined;
   const denial = user.check(cmd, args);
   if (denial === undefined) return undefined;
-  accessControl(client).logDenial(user, denial, cmd, args, context, describeClient(client));
+  client.server.acl.logDenial(user, denial, cmd, args, context, describeClient(client));
   return noPermission(denial.reason, cmd.fullName);
 }
 
@@ -208,11 +173,11 @@ export function deniedAtExecReply(
   cmd: AclCommand,
   args: readonly string[],
 ): string | undefined {
-  const user = aclState(client).user;
+  const user = client.user;
   if (user.allowsEverything) return undefined;
   const denial = user.check(cmd, args);
   if (denial === undefined) return undefined;
-  accessControl(client).logDenial(user, denial, cmd, args, "multi", describeClient(client));
+  client.server.acl.logDenial(user, denial, cmd, args, "multi", describeClient(client));
   return noPermissionAtExec(denial.reason);
 }
 
@@ -228,21 +193,20 @@ export function authenticate(
   password: string,
   commandName: string,
 ): void {
-  const acl = accessControl(client);
+  const acl = client.server.acl;
   const user = acl.authenticate(username, password);
   if (user === undefined) {
     acl.logAuthFailure(username, commandName, logContext(client), describeClient(client));
     throw new CommandError(WRONGPASS);
   }
-  const state = aclState(client);
-  state.user = user;
-  state.authenticated = true;
+  client.user = user;
+  client.authenticated = true;
 }
 
 function auth(client: Client, args: string[]): void {
   if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
   if (args.length === 2) {
-    if (accessControl(client).defaultUser.noPassword) {
+    if (client.server.acl.defaultUser.noPassword) {
       throw new CommandError(AUTH_WITHOUT_PASSWORD);
     }
     authenticate(client, "default", args[1]!, args[0]!);
@@ -270,12 +234,11 @@ function engine<T>(operation: () => T): T {
 function disconnectUsers(client: Client, users: readonly AclUser[]): void {
   if (users.length === 0) return;
   const removed = new Set(users);
-  const acl = accessControl(client);
+  const acl = client.server.acl;
   for (const other of [...client.server.clients.values()]) {
-    const state = aclState(other);
-    if (!removed.has(state.user)) continue;
-    state.user = acl.defaultUser;
-    state.authenticated = false;
+    if (!removed.has(other.user)) continue;
+    other.user = acl.defaultUser;
+    other.authenticated = false;
     disconnect(client, other);
   }
 }
@@ -292,7 +255,7 @@ function disconnectRevokedSubscribers(
   allowance: ChannelAllowance,
 ): void {
   for (const other of [...client.server.clients.values()]) {
-    if (aclState(other).user !== user || other.subscriptionCount === 0) continue;
+    if (other.user !== user || other.subscriptionCount === 0) continue;
     const refused = [...other.patterns].some((pattern) => !allowance.pattern(pattern)) ||
       [...other.channels].some((channel) => !allowance.channel(channel)) ||
       [...other.shardChannels].some((channel) => !allowance.channel(channel));
@@ -301,7 +264,7 @@ function disconnectRevokedSubscribers(
 }
 
 function setUser(client: Client, args: string[]): void {
-  const outcome = engine(() => accessControl(client).setUser(args[2]!, args.slice(3)));
+  const outcome = engine(() => client.server.acl.setUser(args[2]!, args.slice(3)));
   if (outcome.revokedChannels !== undefined) {
     disconnectRevokedSubscribers(client, outcome.user, outcome.revokedChannels);
   }
@@ -309,7 +272,7 @@ function setUser(client: Client, args: string[]): void {
 }
 
 function getUser(client: Client, args: string[]): void {
-  const user = accessControl(client).user(args[2]!);
+  const user = client.server.acl.user(args[2]!);
   const reply = client.reply;
   if (user === undefined) {
     reply.nullBulk();
@@ -343,13 +306,13 @@ function getUser(client: Client, args: string[]): void {
 }
 
 function deleteUsers(client: Client, args: string[]): void {
-  const removed = engine(() => accessControl(client).deleteUsers(args.slice(2)));
+  const removed = engine(() => client.server.acl.deleteUsers(args.slice(2)));
   disconnectUsers(client, removed);
   client.reply.integer(removed.length);
 }
 
 function listUsers(client: Client): void {
-  const users = accessControl(client).users();
+  const users = client.server.acl.users();
   client.reply.bulkArray(users.map((user) => `user ${user.name} ${user.describe()}`));
 }
 
@@ -361,7 +324,7 @@ function categories(client: Client, args: string[]): void {
   }
   const bit = categoryBit(args[2]!);
   if (bit === 0) throw new CommandError(unknownCategory(args[2]!));
-  const commands = accessControl(client).catalogue.inCategory(bit);
+  const commands = client.server.acl.catalogue.inCategory(bit);
   client.reply.bulkArray(commands.map((cmd) => cmd.fullName));
 }
 
@@ -379,7 +342,7 @@ function generatePasswordCommand(client: Client, args: string[]): void {
 
 function log(client: Client, args: string[]): void {
   if (args.length > 3) throw new CommandError(subcommandSyntaxError(args[1]!, args[0]!));
-  const aclLog = accessControl(client).log;
+  const aclLog = client.server.acl.log;
   let count = 10;
   if (args.length === 3) {
     if (args[2]!.toLowerCase() === "reset") {
@@ -415,13 +378,13 @@ function log(client: Client, args: string[]): void {
 }
 
 function dryRun(client: Client, args: string[]): void {
-  const denial = engine(() => accessControl(client).dryRun(args[2]!, args.slice(3)));
+  const denial = engine(() => client.server.acl.dryRun(args[2]!, args.slice(3)));
   if (denial === undefined) client.reply.ok();
   else client.reply.bulk(denial);
 }
 
 function load(client: Client): void {
-  const removed = engine(() => accessControl(client).load());
+  const removed = engine(() => client.server.acl.load());
   disconnectUsers(client, removed);
   client.reply.ok();
 }
@@ -497,14 +460,14 @@ export const aclCommands = [
       aclSubcommand("load", 2, ADMIN, load),
       aclSubcommand("log", -2, ADMIN, log),
       aclSubcommand("save", 2, ADMIN, (client) => {
-        engine(() => accessControl(client).save());
+        engine(() => client.server.acl.save());
         client.reply.ok();
       }),
       aclSubcommand("setuser", -3, ADMIN, setUser),
       aclSubcommand("users", 2, ADMIN, (client) => {
-        client.reply.bulkArray(accessControl(client).users().map((user) => user.name));
+        client.reply.bulkArray(client.server.acl.users().map((user) => user.name));
       }),
-      aclSubcommand("whoami", 2, OPEN, (client) => client.reply.bulk(aclState(client).user.name)),
+      aclSubcommand("whoami", 2, OPEN, (client) => client.reply.bulk(client.user.name)),
     ],
   }),
 ];

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { AclUser } from "../acl/mod.ts";
 import { type ProtocolVersion, ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Database } from "../store/keyspace.ts";
 import type { ServerContext } from "./context.ts";
@@ -89,6 +90,10 @@ export class Client {
   blocked: BlockedState | undefined;
   /** When unsent output went over the soft output-buffer limit (ms), 0 while under it. */
   outputSoftLimitSince = 0;
+  /** The user the client runs as: the default user until AUTH or HELLO AUTH. */
+  user: AclUser;
+  /** AUTH succeeded, or the client started as a default user that needs no password. */
+  authenticated = false;
 
   constructor(
     readonly id: number,
@@ -96,6 +101,18 @@ export class Client {
     readonly transport: ClientTransport,
   ) {
     this.db = server.keyspace.databases[0]!;
+    this.user = server.acl.defaultUser;
+    this.resetAuthentication();
+  }
+
+  /**
+   * Starts over as the default user, authenticated when it is on and needs
+   * no password (Redis's clientSetDefaultAuth): at connect time and RESET.
+   */
+  resetAuthentication(): void {
+    const user = this.server.acl.defaultUser;
+    this.user = user;
+    this.authenticated = user.noPassword && user.enabled;
   }
 
   get protocol(): ProtocolVersion {

@@ -9,6 +9,9 @@
  * @module
  */
 
+import { HELLO_NOAUTH } from "../acl/mod.ts";
+import { authenticate } from "./acl.ts";
+import { describeClient } from "./client_info.ts";
 import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
@@ -72,26 +75,25 @@ function hello(client: Client, args: string[]): void {
     protocol = version as 2 | 3;
   }
   let name: string | undefined;
+  let credentials: [string, string] | undefined;
   while (cursor.hasMore()) {
     const option = cursor.next();
     const upper = option.toUpperCase();
     if (upper === "AUTH" && cursor.remaining >= 2) {
-      const user = cursor.next();
-      cursor.next();
-      // Without ACLs configured the default user accepts any password.
-      if (user !== "default") {
-        throw new CommandError(
-          "WRONGPASS invalid username-password pair or user is disabled.",
-        );
-      }
+      credentials = [cursor.next(), cursor.next()];
     } else if (upper === "SETNAME" && cursor.remaining >= 1) {
       name = cursor.next();
-      validateClientName(name);
     } else {
       throw new CommandError(helloSyntaxError(option));
     }
   }
-  if (name !== undefined) client.name = name;
+  // Redis's order: authenticate, then insist on it, then the name.
+  if (credentials !== undefined) authenticate(client, credentials[0], credentials[1], args[0]!);
+  if (!client.authenticated) throw new CommandError(HELLO_NOAUTH);
+  if (name !== undefined) {
+    validateClientName(name);
+    client.name = name;
+  }
   client.protocol = protocol;
   const server = client.server;
   const reply = client.reply;
@@ -120,45 +122,8 @@ function reset(client: Client): void {
   client.name = "";
   client.protocol = 2;
   client.db = client.server.keyspace.databases[0]!;
+  client.resetAuthentication();
   client.reply.simple("RESET");
-}
-
-/** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
-export function describeClient(client: Client, now = Date.now()): string {
-  const flags = (client.transaction ? "x" : "") + (client.blocked ? "b" : "") +
-    (client.subscriptionCount > 0 ? "P" : "");
-  return [
-    `id=${client.id}`,
-    `addr=${client.transport.remoteAddress}`,
-    `laddr=${client.transport.localAddress}`,
-    `fd=${client.id + 7}`,
-    `name=${client.name}`,
-    `age=${Math.floor((now - client.createdAt) / 1000)}`,
-    `idle=${Math.floor((now - client.lastInteractionAt) / 1000)}`,
-    `flags=${flags || "N"}`,
-    `db=${client.db.index}`,
-    `sub=${client.channels.size}`,
-    `psub=${client.patterns.size}`,
-    `ssub=${client.shardChannels.size}`,
-    `multi=${client.transaction ? client.transaction.length : -1}`,
-    `qbuf=0`,
-    `qbuf-free=0`,
-    `argv-mem=0`,
-    `multi-mem=0`,
-    `rbs=1024`,
-    `rbp=0`,
-    `obl=0`,
-    `oll=0`,
-    `omem=${client.transport.pendingBytes}`,
-    `tot-mem=0`,
-    `events=r`,
-    `cmd=${client.lastCommandName}`,
-    `user=default`,
-    `redir=-1`,
-    `resp=${client.protocol}`,
-    `lib-name=${client.libraryName}`,
-    `lib-ver=${client.libraryVersion}`,
-  ].join(" ");
 }
 
 function clientList(client: Client, args: string[]): void {
@@ -343,24 +308,6 @@ export const connectionCommands = [
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
     aclCategories: ["connection"],
     handler: reset,
-  }),
-  command({
-    name: "auth",
-    arity: -2,
-    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    aclCategories: ["connection"],
-    handler: (client, args) => {
-      if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
-      if (args.length === 2) {
-        throw new CommandError(
-          "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        );
-      }
-      if (args[1] !== "default") {
-        throw new CommandError("WRONGPASS invalid username-password pair or user is disabled.");
-      }
-      client.reply.ok();
-    },
   }),
   command({
     name: "client",

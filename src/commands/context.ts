@@ -20,9 +20,11 @@
  * @module
  */
 
+import type { AccessControl } from "../acl/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
+import type { TableCatalogue } from "./acl.ts";
 import type { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import type { Executor } from "./executor.ts";
@@ -90,6 +92,10 @@ export interface ServerContext {
   readonly blocking: Blocking;
   readonly scanCursors: ScanCursors;
   readonly persistence: PersistenceControl;
+  /** Users and their permissions (Redis's ACL). */
+  readonly acl: AccessControl;
+  /** The command table as the ACL engine sees it. */
+  readonly aclCatalogue: TableCatalogue;
 
   /** See Client.changed. */
   keyChanged(db: Database, key: string, event: string, eventClass: string): void;

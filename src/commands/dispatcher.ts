@@ -1,12 +1,16 @@
 /**
  * Dispatcher: from a parsed request to a command handed to the executor.
  *
- * It follows Redis's `processCommand`: resolve the command through the
- * server's table (names are case insensitive, subcommands of containers
- * too, arity checked), refuse writes while the AOF cannot be written,
- * enforce the RESP2 subscribed-context rules, queue inside MULTI, and
- * otherwise run it through the executor, which logs its effects. Handlers
- * never repeat any of these checks.
+ * It follows Redis's `processCommand`, in its order: resolve the command
+ * through the server's table (names are case insensitive, subcommands of
+ * containers too, arity checked), require authentication (NOAUTH) unless
+ * the command is `no_auth`, refuse `no_multi` commands inside MULTI, check
+ * the client's ACL permissions (NOPERM, logged in ACL LOG), refuse writes
+ * while the AOF cannot be written, enforce the RESP2 subscribed-context
+ * rules, queue inside MULTI, and otherwise run it through the executor,
+ * which logs its effects. Handlers never repeat any of these checks. The
+ * permission check costs one flag test for a user allowed everything (the
+ * default user out of the box).
  *
  * A refused request is answered by its command's `onRejected` when it has
  * one (EXEC discards the transaction) and otherwise with the error; inside
@@ -16,8 +20,10 @@
  * @module
  */
 
+import { NOAUTH } from "../acl/mod.ts";
+import { authenticationRequired, deniedReply } from "./acl.ts";
 import type { Client } from "./client.ts";
-import { ArityError, CommandError } from "./errors.ts";
+import { ArityError, CommandError, NOT_IN_TRANSACTION, subscribedContextError } from "./errors.ts";
 import type { Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */
@@ -35,8 +41,6 @@ const SUBSCRIBED_CONTEXT = new Set([
   "reset",
 ]);
 
-const NOT_IN_TRANSACTION = "ERR Command not allowed inside a transaction";
-
 /** Runs one request from `client`, writing its reply. */
 export function dispatch(client: Client, args: string[]): void {
   const server = client.server;
@@ -50,6 +54,21 @@ export function dispatch(client: Client, args: string[]): void {
   }
   client.lastCommandName = cmd.name;
 
+  if (!client.authenticated && !cmd.flags.includes("no_auth") && authenticationRequired(client)) {
+    reject(client, cmd, NOAUTH);
+    return;
+  }
+  if (client.transaction !== undefined && cmd.flags.includes("no_multi")) {
+    reject(client, undefined, NOT_IN_TRANSACTION);
+    return;
+  }
+  if (!client.user.allowsEverything) {
+    const denied = deniedReply(client, server.aclCatalogue.of(cmd), args);
+    if (denied !== undefined) {
+      reject(client, cmd, denied);
+      return;
+    }
+  }
   // Like Redis, PING is refused too, so health checks see the failure.
   if ((cmd.isWrite || cmd.name === "ping") && server.writeError !== undefined) {
     reject(client, undefined, server.writeError);
@@ -58,17 +77,11 @@ export function dispatch(client: Client, args: string[]): void {
   if (client.protocol === 2 && client.subscriptionCount > 0) {
     const container = cmd.name.split("|")[0]!;
     if (!SUBSCRIBED_CONTEXT.has(container)) {
-      client.reply.error(
-        `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-      );
+      client.reply.error(subscribedContextError(cmd.name));
       return;
     }
   }
   if (client.transaction !== undefined && !TRANSACTION_CONTROL.has(cmd.name)) {
-    if (cmd.flags.includes("no_multi")) {
-      reject(client, undefined, NOT_IN_TRANSACTION);
-      return;
-    }
     client.transaction.push({ command: cmd, args });
     client.reply.simple("QUEUED");
     return;

@@ -260,3 +260,18 @@ export const EXEC_ABORTED = "EXECABORT Transaction discarded because of previous
 export function execAborted(error: string): string {
   return `EXECABORT Transaction discarded because of: ${error.replace(/^ERR /, "")}`;
 }
+
+// ---------------------------------------------------------------------------
+// Dispatcher and executor
+
+export const NOT_IN_TRANSACTION = "ERR Command not allowed inside a transaction";
+
+/** A RESP2 client in subscribed mode sent a command other than (un)subscribing, PING, QUIT, RESET. */
+export function subscribedContextError(commandName: string): string {
+  return `ERR Can't execute '${commandName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+}
+
+/** A handler failed with something other than a CommandError (a bug): logged, and this reply. */
+export function internalError(commandName: string): string {
+  return `ERR internal error running '${commandName}'`;
+}

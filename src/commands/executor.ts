@@ -27,7 +27,7 @@
 
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, internalError } from "./errors.ts";
 import type { Command } from "./table.ts";
 
 /** Where completed units' effects go (the AOF; replication later). */
@@ -140,7 +140,7 @@ export class Executor {
       return;
     }
     this.server.log.warning(`Error running '${name}': ${(error as Error).stack ?? error}`);
-    client.reply.error(`ERR internal error running '${name}'`);
+    client.reply.error(internalError(name));
   }
 
   /** Sends the unit's effects to the sinks, wrapped in MULTI/EXEC for a transaction. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { aclCommands } from "./acl.ts";
 import { bitmapCommands } from "./bitmaps.ts";
 import { connectionCommands } from "./connection.ts";
 import { expireCommands } from "./expire.ts";
@@ -36,4 +37,5 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   transactionCommands,
   pubsubCommands,
   persistenceCommands,
+  aclCommands,
 ];

@@ -32,6 +32,7 @@
  * @module
  */
 
+import { deniedAtExecReply } from "./acl.ts";
 import type { Client } from "./client.ts";
 import type { KeyspaceEvents } from "./context.ts";
 import type { Database } from "../store/keyspace.ts";
@@ -222,7 +223,14 @@ function exec(client: Client): void {
   // blocking commands know they are inside EXEC and must not block.
   client.reply.arrayHeader(queued.length);
   const executor = server.executor;
-  for (const { command, args } of queued) executor.call(client, command, args);
+  for (const { command, args } of queued) {
+    // Permissions may have changed since the command was queued (Redis re-checks them).
+    const denied = client.user.allowsEverything
+      ? undefined
+      : deniedAtExecReply(client, server.aclCatalogue.of(command), args);
+    if (denied === undefined) executor.call(client, command, args);
+    else client.reply.error(denied);
+  }
   discardTransaction(client);
 }
 

@@ -21,9 +21,11 @@
  * @module
  */
 
+import { AccessControl } from "../acl/mod.ts";
+import { TableCatalogue } from "../commands/acl.ts";
 import { Blocking } from "../commands/blocking.ts";
 import { Client, type ClientTransport, NO_TRANSPORT } from "../commands/client.ts";
-import { describeClient } from "../commands/connection.ts";
+import { describeClient } from "../commands/client_info.ts";
 import type { KeyspaceEvents, ServerContext, ServerStats } from "../commands/context.ts";
 import { ArityError, UnknownCommandError } from "../commands/errors.ts";
 import { Executor } from "../commands/executor.ts";
@@ -100,6 +102,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   readonly blocking: Blocking;
   readonly scanCursors: ScanCursors;
   readonly persistence: Persistence<Command>;
+  readonly acl: AccessControl;
+  readonly aclCatalogue: TableCatalogue;
 
   /** Clients with replies waiting to be sent after this batch. */
   readonly #pendingClients = new Set<Client>();
@@ -120,6 +124,15 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
     this.commands = new CommandTable(COMMAND_FAMILIES);
+    this.aclCatalogue = new TableCatalogue(this.commands);
+    this.acl = new AccessControl({
+      catalogue: this.aclCatalogue.catalogue,
+      pubsubDefault: config.aclPubsubDefault,
+      logMaxLength: config.aclLogMaxLen,
+      aclfile: config.aclfile,
+      logger: log,
+    });
+    this.acl.setRequirePass(config.requirepass);
     this.executor = new Executor(this);
     this.watches = new Watches();
     this.pubsub = new PubSub(this);
@@ -197,7 +210,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
 
   /** Whether the default user can log in without a password (protected mode applies). */
   defaultUserHasNoPassword(): boolean {
-    return this.config.requirepass === "";
+    return this.acl.defaultUser.noPassword;
   }
 
   get version(): string {

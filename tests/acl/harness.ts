@@ -1,11 +1,9 @@
 /**
- * An in-process server with the ACL family wired in, for the ACL command
- * tests, until the lead's integration does it in the real server: the
- * command table gets src/commands/acl.ts (AUTH included), the server gets
- * an `AccessControl` as `server.acl`, every client gets `user` and
- * `authenticated`, and `run` plays the dispatcher's ACL part (NOAUTH, then
- * the permission check with its NOPERM reply and log entry, queuing inside
- * MULTI) before handing the command to the executor.
+ * An in-process server whose ACL engine runs on Redis 7.0.15's own command
+ * catalogue instead of ours, for the ACL command tests: `run` plays the
+ * dispatcher's ACL part (NOAUTH, then the permission check with its NOPERM
+ * reply and log entry, queuing inside MULTI) before handing the command to
+ * the executor. (The real dispatcher is tested over sockets elsewhere.)
  *
  * The engine runs on Redis 7.0.15's own command catalogue
  * (fixture_catalogue.ts), so rule strings, ACL CAT and permission checks
@@ -16,13 +14,7 @@
  */
 
 import { AccessControl, type AccessControlOptions, NOAUTH } from "../../src/acl/mod.ts";
-import {
-  aclCommands,
-  aclState,
-  authenticationRequired,
-  defaultAuthentication,
-  deniedReply,
-} from "../../src/commands/acl.ts";
+import { authenticationRequired, deniedReply } from "../../src/commands/acl.ts";
 import type { Client, ClientTransport } from "../../src/commands/client.ts";
 import { CommandError } from "../../src/commands/errors.ts";
 import { COMMAND_FAMILIES } from "../../src/commands/families.ts";
@@ -56,14 +48,13 @@ export function aclHarness(options: Partial<AccessControlOptions> = {}): AclHarn
   const server = inProcessServer();
   const acl = new AccessControl({ catalogue: redisCatalogue(), ...options });
   (server as unknown as { acl: AccessControl }).acl = acl;
-  const families = COMMAND_FAMILIES.map((family) => family.filter((cmd) => cmd.name !== "auth"));
-  const table = new CommandTable([...families, aclCommands]);
+  const table = new CommandTable(COMMAND_FAMILIES);
 
   const connect = (): HarnessClient => {
     let transportClosed = false;
     const transport: ClientTransport = silentTransport({ close: () => transportClosed = true });
     const client = server.connect(transport);
-    Object.assign(client, defaultAuthentication(acl));
+    client.resetAuthentication();
     return {
       client,
       closed: () => transportClosed || client.closeAfterReply,
@@ -115,5 +106,5 @@ function dispatchWithAcl(client: Client, table: CommandTable, args: string[]): v
 
 /** The user a harness client runs as. */
 export function userOf(connection: HarnessClient): string {
-  return aclState(connection.client).user.name;
+  return connection.client.user.name;
 }
