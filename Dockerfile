@@ -9,16 +9,16 @@ FROM denoland/deno:2.9.3
 # What the official Redis image does with protected mode: its entrypoint
 # adds `--protected-mode no` unless a config file given as the first argument
 # sets protected-mode itself, because a container is reachable only through
-# the ports one publishes. The server does not know that flag yet (it rejects
-# unknown flags), so this stays empty; set it to "no" once it does.
+# the ports one publishes (the server's own default is Redis's: yes).
 # `docker run -e REDIS_CLONE_PROTECTED_MODE=yes ...` overrides it.
-ENV REDIS_CLONE_PROTECTED_MODE=""
+ENV REDIS_CLONE_PROTECTED_MODE="no"
 
 # The entrypoint: arguments of `docker run redis-clone ...` are the server's,
 # so `-port 8080` and `-aof /app/database.aof` work as in the seed's README.
 # `exec` makes the server PID 1: `docker stop` sends it SIGTERM, which takes
 # the server's clean shutdown path (AOF written and fsynced, exit code 0).
-# The permissions are those of `deno task start`; --cached-only makes a
+# The permissions are those of `deno task start` (FFI for the C library only:
+# raising the open-files limit, giving freed memory back); --cached-only makes a
 # missing module an error at once instead of an attempt to download it.
 RUN printf '%s\n' \
     '#!/bin/sh' \
@@ -36,7 +36,9 @@ RUN printf '%s\n' \
     '  fi' \
     'fi' \
     'exec deno run --cached-only --config /opt/redis-clone/deno.json \' \
-    '  --allow-net --allow-read --allow-write /opt/redis-clone/src/main.ts "$@"' \
+    '  --allow-net --allow-read --allow-write \' \
+    '  --allow-ffi=/usr/lib/x86_64-linux-gnu/libc.so.6,/lib/x86_64-linux-gnu/libc.so.6,/usr/lib/aarch64-linux-gnu/libc.so.6,/lib/aarch64-linux-gnu/libc.so.6 \' \
+    '  /opt/redis-clone/src/main.ts "$@"' \
     > /usr/local/bin/redis-clone-entrypoint \
   && chmod 755 /usr/local/bin/redis-clone-entrypoint
 

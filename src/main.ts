@@ -19,6 +19,10 @@ import {
   USAGE,
   VERSION,
 } from "./config.ts";
+import { userDirectiveError } from "./acl/mod.ts";
+import { TableCatalogue } from "./commands/acl.ts";
+import { COMMAND_FAMILIES } from "./commands/families.ts";
+import { CommandTable } from "./commands/registry.ts";
 import { Logger } from "./log.ts";
 import { AofLoadError } from "./persistence/loader.ts";
 import { startIdleCompaction } from "./server/idle_compaction.ts";
@@ -37,10 +41,12 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const server = new Server(config, log);
   server.maxClients = adjustOpenFilesLimit(config.maxclients, log);
+  // Like Redis, users come from the config file's `user` lines or the aclfile, before any data.
+  if (!server.acl.loadAtStartup(config.users)) throw new StartupError();
   await server.persistence.start();
   const listener = await listen(server);
   server.port = listener.port;
-  const cronTimer = setInterval(() => server.cron(), 1000 / config.hz);
+  const stopCron = server.startCron();
 
   const stopIdleCompaction = startIdleCompaction(server);
 
@@ -48,7 +54,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stop = (reason: string) => {
     stopping ??= (async () => {
       log.warning(reason);
-      clearInterval(cronTimer);
+      stopCron();
       stopIdleCompaction();
       server.flush();
       await listener.close();
@@ -58,25 +64,50 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     return stopping;
   };
   log.notice(`Server initialized (transport: ${config.transport})`);
-  if (listener.port !== 0) {
-    log.notice(`Ready to accept connections tcp on ${config.bind}:${listener.port}`);
-  }
-  if (listener.tlsPort !== 0) {
-    log.notice(`Ready to accept connections tls on ${config.bind}:${listener.tlsPort}`);
+  for (const { address, tls } of listener.addresses) {
+    log.notice(`Ready to accept connections ${tls ? "tls" : "tcp"} on ${address}`);
   }
   return { server, listener, stop };
+}
+
+/** Start-up cannot go on; the reason has been logged. */
+class StartupError extends Error {
+  constructor() {
+    super("start-up failed");
+    this.name = "StartupError";
+  }
+}
+
+/**
+ * Reads the command line and the config file it names, checking
+ * `rename-command` and `user` lines against the real command table as
+ * Redis does while loading its config.
+ */
+function readCommandLine(argv: string[]) {
+  const table = new CommandTable(COMMAND_FAMILIES);
+  const catalogue = new TableCatalogue(table).catalogue;
+  const users: string[] = [];
+  return parseCommandLine(argv, {
+    commandExists: (name) => table.lookup(name) !== undefined,
+    validateUser: (words) => {
+      const error = userDirectiveError(catalogue, words, users);
+      if (words[0] !== undefined) users.push(words[0]);
+      return error;
+    },
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
   let commandLine;
   try {
-    commandLine = parseCommandLine(argv);
+    commandLine = readCommandLine(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`redis-clone: ${error.message} (see --help)`);
-      return 1;
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    // As redis-server prints them: a FATAL CONFIG FILE ERROR block, a log line, or usage.
+    if (error.kind === "file") console.error(`\n${error.message}`);
+    else if (error.kind === "log") new Logger("notice").warning(error.message);
+    else console.error(`redis-clone: ${error.message} (see --help)`);
+    return 1;
   }
   if (commandLine.action === "help") {
     console.log(USAGE);
@@ -90,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = commandLine.config;
   const log = new Logger(config.loglevel);
+  for (const warning of commandLine.warnings) log.warning(warning);
   log.notice("oO0OoO0OoO0Oo redis-clone is starting oO0OoO0OoO0Oo");
   log.notice(
     `redis-clone version=${CLONE_VERSION}, Redis compatibility=${VERSION}, deno=${Deno.version.deno}, pid=${Deno.pid}, just started`,
@@ -107,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
       log.warning(error.message);
       return 1;
     }
+    if (error instanceof StartupError) return 1;
     throw error;
   }
   const exit = (reason: string) => running.stop(reason).then(() => Deno.exit(0));

@@ -21,7 +21,7 @@
  */
 
 import type { AccessControl } from "../acl/mod.ts";
-import type { Config } from "../config.ts";
+import type { Config, ConfigChangeListeners } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { TableCatalogue } from "./acl.ts";
@@ -96,6 +96,8 @@ export interface ServerContext {
   readonly acl: AccessControl;
   /** The command table as the ACL engine sees it. */
   readonly aclCatalogue: TableCatalogue;
+  /** What CONFIG SET runs to apply changes (pass its `apply` to `configSet`). */
+  readonly configListeners: ConfigChangeListeners;
 
   /** See Client.changed. */
   keyChanged(db: Database, key: string, event: string, eventClass: string): void;
@@ -103,8 +105,6 @@ export interface ServerContext {
   databaseChanged(db: Database): void;
   /** Tells the parts that RESET returned `client` to its initial state. */
   clientReset(client: Client): void;
-  /** Applies configuration changed at run time (CONFIG SET). */
-  configChanged(): void;
   /** Marks a client as having replies to send at the end of the batch. */
   markPending(client: Client): void;
   /** Ends a batch outside a command (a timer fired): writes the AOF, sends replies. */

@@ -32,6 +32,21 @@ export class CommandTable {
     this.#all = all;
   }
 
+  /**
+   * Applies a `rename-command` directive: the command is found by `to`
+   * from now on, and no longer by its own name; an empty `to` removes it
+   * from the table's lookups (Redis's way of disabling a command).
+   */
+  rename(from: string, to: string): void {
+    const cmd = this.lookup(from);
+    if (cmd === undefined) return;
+    this.#byName.delete(from.toLowerCase());
+    this.#byName.delete(from.toUpperCase());
+    if (to === "") return;
+    this.#byName.set(to.toLowerCase(), cmd);
+    this.#byName.set(to.toUpperCase(), cmd);
+  }
+
   /** The top-level command called `name` (any case), or undefined. */
   lookup(name: string): Command | undefined {
     return this.#byName.get(name) ?? this.#byName.get(name.toLowerCase());

@@ -8,13 +8,11 @@
  * @module
  */
 
-import { PARAMETERS } from "../config.ts";
+import { configGet as configGetParameters, configSet as configSetParameters } from "../config.ts";
 import type { Client } from "./client.ts";
-import { globMatch } from "../store/glob.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
   CommandError,
-  configSetFailed,
   DB_INDEX_OUT_OF_RANGE,
   INVALID_FIRST_DB_INDEX,
   INVALID_SECOND_DB_INDEX,
@@ -22,8 +20,6 @@ import {
   NO_SHUTDOWN_IN_PROGRESS,
   SHUTDOWN_FAILED,
   SYNTAX_ERROR,
-  unknownConfigOption,
-  wrongArity,
 } from "./errors.ts";
 import { commandCommand } from "./introspection.ts";
 import { command, type CommandDeclaration } from "./table.ts";
@@ -74,18 +70,7 @@ function swapDb(client: Client, args: string[]): void {
 }
 
 function configGet(client: Client, args: string[]): void {
-  const config = client.server.config;
-  const matches: [string, string][] = [];
-  const seen = new Set<string>();
-  for (const pattern of args.slice(2)) {
-    for (const parameter of PARAMETERS.values()) {
-      if (seen.has(parameter.name)) continue;
-      if (globMatch(pattern, parameter.name, true)) {
-        seen.add(parameter.name);
-        matches.push([parameter.name, parameter.get(config)]);
-      }
-    }
-  }
+  const matches = configGetParameters(client.server.config, args.slice(2));
   client.reply.mapHeader(matches.length);
   for (const [name, value] of matches) {
     client.reply.bulk(name);
@@ -94,27 +79,12 @@ function configGet(client: Client, args: string[]): void {
 }
 
 function configSet(client: Client, args: string[]): void {
-  if (args.length % 2 !== 0) {
-    throw new CommandError(wrongArity("config|set"));
-  }
   const server = client.server;
-  const staged = structuredClone(server.config);
-  for (let i = 2; i < args.length; i += 2) {
-    const name = args[i]!.toLowerCase();
-    const parameter = PARAMETERS.get(name);
-    if (!parameter) {
-      throw new CommandError(unknownConfigOption(args[i]!));
-    }
-    if (!parameter.mutable || !parameter.set) {
-      throw new CommandError(configSetFailed(args[i]!, "can't set immutable config"));
-    }
-    const problem = parameter.set(staged, args[i + 1]!);
-    if (problem) {
-      throw new CommandError(configSetFailed(args[i]!, problem));
-    }
-  }
-  Object.assign(server.config, staged);
-  server.configChanged();
+  const result = configSetParameters(server.config, args.slice(2), {
+    apply: server.configListeners.apply,
+    loading: server.loading,
+  });
+  if (!result.ok) throw new CommandError(result.error);
   client.reply.ok();
 }
 

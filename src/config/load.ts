@@ -36,10 +36,11 @@ export interface LoadOptions {
    */
   commandExists?: (name: string) => boolean;
   /**
-   * Checks a `user` directive (its words after `user`); returns the index of
-   * the offending word and the ACL error, as `ACLAppendUserForLoading`.
+   * Checks a `user` directive (its words after `user`); returns Redis's
+   * reason (`Error in user declaration '...': ...`, as
+   * ACLAppendUserForLoading words it) for a bad one.
    */
-  validateUser?: (words: readonly string[]) => { index: number; error: string } | undefined;
+  validateUser?: (words: readonly string[]) => string | undefined;
   /** Reads a file as a binary string (default: the file system). */
   readFile?: (path: string) => string;
   /** Receives warnings Redis would log. */
@@ -225,9 +226,7 @@ export function loadConfigText(
       config.renamedCommands.push({ from, to });
     } else if (directive === "user" && args.length >= 1) {
       const invalid = options.validateUser?.(args);
-      if (invalid) {
-        fail(`Error in user declaration '${words![invalid.index + 1] ?? ""}': ${invalid.error}`);
-      }
+      if (invalid !== undefined) fail(invalid);
       config.users.push(args);
     } else if (directive === "loadmodule" && args.length >= 1) {
       throw new ConfigError(

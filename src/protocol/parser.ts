@@ -30,6 +30,9 @@ export const INLINE_MAX_SIZE = 64 * 1024;
 /** Largest bulk argument (proto-max-bulk-len default). */
 export const MAX_BULK_LENGTH = 512 * 1024 * 1024;
 const MAX_MULTIBULK_LENGTH = 2147483647;
+/** What a client that has not authenticated may send (Redis 7.0's processMultibulkBuffer). */
+const UNAUTHENTICATED_MULTIBULK_LENGTH = 10;
+const UNAUTHENTICATED_BULK_LENGTH = 16384;
 const INITIAL_CAPACITY = 2 * 1024;
 
 const CR = 13;
@@ -52,10 +55,19 @@ export class RequestParser {
   #bulkLength = -1;
   /** Whether the pending request was sent inline (redis-cli -3, telnet, nc). */
   lastWasInline = false;
+  /** Largest bulk argument accepted (`proto-max-bulk-len`). */
+  maxBulkLength = MAX_BULK_LENGTH;
+  /** Set while the client must still authenticate: Redis's stricter limits apply. */
+  unauthenticated = false;
 
   /** Bytes received and not yet consumed. */
   get buffered(): number {
     return this.#end - this.#start;
+  }
+
+  /** Up to `count` of the bytes not yet consumed, as a binary string (for log messages). */
+  peek(count: number): string {
+    return this.#view.latin1Slice(this.#start, Math.min(this.#end, this.#start + count));
   }
 
   /** Copies `chunk` in after the unconsumed bytes. */
@@ -149,11 +161,19 @@ export class RequestParser {
     }
     const value = parseLength(bytes, lineStart, cr);
     if (kind === "multibulk") {
+      if (this.unauthenticated && value > UNAUTHENTICATED_MULTIBULK_LENGTH) {
+        throw new ProtocolError("unauthenticated multibulk length");
+      }
       if (Number.isNaN(value) || value > MAX_MULTIBULK_LENGTH) {
         throw new ProtocolError("invalid multibulk length");
       }
-    } else if (Number.isNaN(value) || value < 0 || value > MAX_BULK_LENGTH) {
-      throw new ProtocolError("invalid bulk length");
+    } else {
+      if (this.unauthenticated && value > UNAUTHENTICATED_BULK_LENGTH) {
+        throw new ProtocolError("unauthenticated bulk length");
+      }
+      if (Number.isNaN(value) || value < 0 || value > this.maxBulkLength) {
+        throw new ProtocolError("invalid bulk length");
+      }
     }
     this.#start = cr + 2;
     return value;

@@ -13,9 +13,13 @@
  */
 
 import type { Client, ClientTransport } from "../commands/client.ts";
+import { describeClient } from "../commands/client_info.ts";
 import { dispatch } from "../commands/dispatcher.ts";
 import { ProtocolError, RequestParser } from "../protocol/parser.ts";
 import type { Server } from "./server.ts";
+
+/** Unsent output from which the output limit is checked after each command of a batch. */
+const OUTPUT_CHECK_BYTES = 1024 * 1024;
 
 export class Connection {
   readonly parser = new RequestParser();
@@ -43,9 +47,12 @@ export class Connection {
   process(): void {
     const client = this.client;
     const parser = this.parser;
+    const config = this.server.config;
     // Once per read rather than per command: idle time has second resolution.
     client.lastInteractionAt = Date.now();
+    parser.maxBulkLength = config.protoMaxBulkLen;
     while (client.blocked === undefined && !client.closeAfterReply && !client.closed) {
+      parser.unauthenticated = !client.authenticated;
       let request;
       try {
         request = parser.next();
@@ -58,9 +65,29 @@ export class Connection {
       }
       if (request === undefined) break;
       dispatch(client, request);
+      // A pipeline of large replies must not pile up past the client's output limit.
+      if (client.reply.length > OUTPUT_CHECK_BYTES && this.server.enforceOutputLimit(client)) {
+        return;
+      }
+    }
+    if (parser.buffered > config.clientQueryBufferLimit && !client.closed) {
+      this.#queryBufferOverflow();
+      return;
     }
     this.server.markPending(client);
     this.server.scheduleFlush();
+  }
+
+  /** Redis's check in processInputBuffer: a client whose unparsed input passed the limit is cut off. */
+  #queryBufferOverflow(): void {
+    const client = this.client;
+    this.server.log.warning(
+      `Closing client that reached max query buffer length: ${
+        describeClient(client)
+      } (qbuf initial bytes: ${JSON.stringify(this.parser.peek(64))})`,
+    );
+    this.server.disconnect(client);
+    client.transport.abort();
   }
 
   /** The socket closed. */

@@ -21,6 +21,7 @@
 
 import v8 from "node:v8";
 import vm from "node:vm";
+import { releaseFreedMemory } from "./native.ts";
 import type { Server } from "./server.ts";
 
 const CHECK_INTERVAL_MS = 250;
@@ -65,6 +66,8 @@ export function startIdleCompaction(server: Server): () => void {
       return;
     }
     collect({ type: "major", execution: "sync", flavor: "last-resort" });
+    // glibc keeps freed chunks; hand them back as jemalloc does for Redis.
+    releaseFreedMemory();
     after = { ...Deno.memoryUsage(), clients };
     server.log.verbose(
       `Idle compaction: heap ${before.heapTotal >> 20} MB -> ${after.heapTotal >> 20} MB, rss ${

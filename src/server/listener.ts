@@ -45,6 +45,8 @@ export interface Listener {
   readonly port: number;
   /** The TLS port bound (0 without TLS). */
   readonly tlsPort: number;
+  /** Every bound socket, as `address:port` (IPv6 in brackets), TLS ones marked. */
+  readonly addresses: readonly { address: string; tls: boolean }[];
   /** Stops accepting and closes every open connection. */
   close(): Promise<void>;
 }
@@ -68,7 +70,7 @@ const ACCEPT_RETRY_MS = 1;
 /** Errors of one connection that was gone before it could be served. */
 const PEER_GONE = new Set(["ENOTCONN", "ECONNRESET", "ECONNABORTED", "EPIPE"]);
 
-/** A socket layer's bound listener. */
+/** A socket layer's bound listener; `port` 0 for a dual-stack fallback not needed. */
 interface BoundSocket {
   readonly port: number;
   close(): Promise<void>;
@@ -77,18 +79,25 @@ interface BoundSocket {
 /** Binds every configured address for plain TCP and TLS and starts accepting. */
 export async function listen(server: Server): Promise<Listener> {
   const config = server.config;
+  // Certificates are read first: a bad one must stop start-up before anything listens.
+  const tlsSettings = config.tlsPort === 0 ? undefined : tlsOptions(config);
   const addresses = bindAddresses(config.bind);
   const bound: BoundSocket[] = [];
+  const described: { address: string; tls: boolean }[] = [];
   const bindAll = async (
     port: number,
     open: (hostname: string, port: number) => Promise<BoundSocket>,
+    tls: boolean,
   ): Promise<number> => {
     let actualPort = port;
     for (const { hostname, optional } of addresses) {
       try {
         const socket = await open(hostname, actualPort);
+        if (socket === NOT_BOUND) continue;
         bound.push(socket);
-        // Port 0 in tests: every address then uses the port the first one got.
+        const host = hostname === DUAL_STACK_FALLBACK ? "0.0.0.0" : hostname;
+        described.push({ address: formatAddress(host, socket.port), tls });
+        // An ephemeral port (tls-port 0 is off, but a test may bind port 0 elsewhere) is shared.
         actualPort = socket.port;
       } catch (error) {
         if (optional && error instanceof ListenError) continue;
@@ -104,19 +113,21 @@ export async function listen(server: Server): Promise<Listener> {
         config.transport === "deno"
           ? listenDeno(server, hostname, port)
           : listenNode(server, hostname, port),
+      false,
     );
     let tlsPort = 0;
-    if (config.tlsPort !== 0) {
-      const options = tlsOptions(config);
+    if (tlsSettings !== undefined) {
       tlsPort = await bindAll(
         config.tlsPort,
-        (hostname, port) => listenNodeTls(server, hostname, port, options),
+        (hostname, port) => listenNodeTls(server, hostname, port, tlsSettings),
+        true,
       );
     }
     if (bound.length === 0) throw new ListenError("Configured to not listen anywhere, exiting.");
     return {
       port,
       tlsPort,
+      addresses: described,
       close: async () => {
         await Promise.all(bound.map((socket) => socket.close()));
       },
@@ -149,6 +160,9 @@ function bindAddresses(bind: string): { hostname: string; optional: boolean }[] 
 
 /** Stands for 0.0.0.0 bound only if `::` was not (see bindAddresses). */
 const DUAL_STACK_FALLBACK = "0.0.0.0 (unless ::)";
+
+/** The IPv4 fallback that was not needed. */
+const NOT_BOUND: BoundSocket = { port: 0, close: () => Promise.resolve() };
 
 function v6OnlyByDefault(): boolean {
   try {
@@ -398,7 +412,7 @@ async function skipOrBind(
   } catch (error) {
     // EADDRINUSE here means `::` holds the port for both families.
     if (error instanceof ListenError && error.message.endsWith("Address already in use")) {
-      return { port, close: () => Promise.resolve() };
+      return NOT_BOUND;
     }
     throw error;
   }

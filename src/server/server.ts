@@ -36,20 +36,15 @@ import { CommandTable } from "../commands/registry.ts";
 import { ScanCursors } from "../commands/scan.ts";
 import type { Command } from "../commands/table.ts";
 import { Watches } from "../commands/transactions.ts";
-import { type Config, VERSION } from "../config.ts";
+import { type Config, ConfigChangeListeners, VERSION } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { AppendOnlyFile } from "../persistence/aof.ts";
 import { Persistence, type PersistenceHost } from "../persistence/lifecycle.ts";
 import { UnresolvedCommand } from "../persistence/loader.ts";
 import { type Clock, type Database, Keyspace, systemClock } from "../store/keyspace.ts";
 import { renderInfo } from "./info.ts";
-import {
-  type ClientClass,
-  clientClass,
-  DEFAULT_OUTPUT_LIMITS,
-  type OutputBufferLimit,
-  overOutputLimit,
-} from "./output_limits.ts";
+import { adjustOpenFilesLimit } from "./native.ts";
+import { clientClass, overOutputLimit } from "./output_limits.ts";
 
 /** What a server can be built with besides its configuration. */
 export interface ServerOptions {
@@ -90,8 +85,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * open-files limit cannot be raised enough (see native.ts).
    */
   maxClients: number;
-  /** client-output-buffer-limit per class of client. */
-  outputLimits: Record<ClientClass, OutputBufferLimit> = structuredClone(DEFAULT_OUTPUT_LIMITS);
+  /** What CONFIG SET runs to apply a change (see #applyConfigChanges). */
+  readonly configListeners = new ConfigChangeListeners();
   /** Called to stop the process (SHUTDOWN); set by main. */
   shutdownHandler: ((reason: string) => Promise<void>) | undefined;
 
@@ -124,6 +119,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
     this.commands = new CommandTable(COMMAND_FAMILIES);
+    for (const { from, to } of config.renamedCommands) this.commands.rename(from, to);
     this.aclCatalogue = new TableCatalogue(this.commands);
     this.acl = new AccessControl({
       catalogue: this.aclCatalogue.catalogue,
@@ -161,6 +157,53 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     };
     this.#loaderClient = new Client(0, this, NO_TRANSPORT);
     this.maxClients = config.maxclients;
+    this.#applyConfigChanges();
+  }
+
+  /**
+   * What a CONFIG SET of these parameters must do beyond changing the
+   * value (Redis's apply functions). Everything else is read from
+   * `config` where it is used (timeout, client-output-buffer-limit,
+   * proto-max-bulk-len, client-query-buffer-limit, tcp-keepalive for new
+   * connections, the encoding thresholds...). A listener that returns an
+   * error makes CONFIG SET fail and roll back.
+   */
+  #applyConfigChanges(): void {
+    const on = (names: string | string[], apply: (config: Config) => string | void) =>
+      this.configListeners.onChange(names, (config) => apply(config));
+    on("loglevel", (config) => void (this.log.level = config.loglevel));
+    on("appendfsync", (config) => {
+      if (this.#aof !== undefined) this.#aof.policy = config.appendfsync;
+    });
+    on("requirepass", (config) => this.acl.setRequirePass(config.requirepass));
+    on("acl-pubsub-default", (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault));
+    on("acllog-max-len", (config) => void (this.acl.log.maxLength = config.aclLogMaxLen));
+    on("maxclients", (config) => {
+      const allowed = adjustOpenFilesLimit(config.maxclients, this.log);
+      if (allowed < config.maxclients) {
+        return `The operating system is not able to handle the specified number of clients, try with ${allowed}`;
+      }
+      this.maxClients = config.maxclients;
+    });
+    on("hz", () => this.#rescheduleCron?.());
+  }
+
+  /** Set by `startCron`: restarts the cron when `hz` changes. */
+  #rescheduleCron: (() => void) | undefined;
+
+  /** Runs `cron` `hz` times a second until the returned function is called. */
+  startCron(): () => void {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const schedule = () => {
+      clearInterval(timer);
+      timer = setInterval(() => this.cron(), 1000 / this.config.hz);
+    };
+    schedule();
+    this.#rescheduleCron = schedule;
+    return () => {
+      clearInterval(timer);
+      this.#rescheduleCron = undefined;
+    };
   }
 
   /**
@@ -257,12 +300,6 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     for (let i = 0; i < listeners.length; i++) listeners[i]!(db, key, event, eventClass);
   }
 
-  /** Applies configuration changed at run time (CONFIG SET). */
-  configChanged(): void {
-    this.log.level = this.config.loglevel;
-    if (this.#aof) this.#aof.policy = this.config.appendfsync;
-  }
-
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
   databaseChanged(db: Database): void {
     this.dirty++;
@@ -313,7 +350,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * client-output-buffer-limit; returns whether it did.
    */
   enforceOutputLimit(client: Client): boolean {
-    const limit = this.outputLimits[clientClass(client)];
+    const limit = this.config.clientOutputBufferLimits[clientClass(client)];
     if (limit.hardBytes === 0 && limit.softBytes === 0) return false;
     if (!overOutputLimit(client, limit, Date.now())) return false;
     this.log.warning(

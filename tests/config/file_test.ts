@@ -164,9 +164,7 @@ Deno.test("config file: rename-command checks against the command table as renam
 Deno.test("config file: user lines go through the ACL check when one is given", () => {
   const session = new LoadSession({
     validateUser: (words) =>
-      words.includes("bogus")
-        ? { index: words.indexOf("bogus"), error: "Syntax error" }
-        : undefined,
+      words.includes("bogus") ? "Error in user declaration 'bogus': Syntax error" : undefined,
   });
   assert.throws(
     () => loadConfigText(defaultConfig(), "user alice on bogus", session),

@@ -154,7 +154,7 @@ Deno.test({
       try {
         assert.match(
           await container.logs(),
-          /Ready to accept connections tcp on 0\.0\.0\.0:6379/,
+          /Ready to accept connections tcp on (0\.0\.0\.0|\[::\]):6379/,
           "something other than the container answered on 6379",
         );
         assert.equal(await query(client, "PING"), "PONG");

@@ -107,6 +107,16 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Runs the server under `prlimit --nofile=N:N` (descriptor exhaustion tests). */
   descriptorLimit?: number;
+  /** A config file, given as the first argument (Redis's command-line form). */
+  configFile?: string;
+  /**
+   * Whether to add `--port <free> --bind 127.0.0.1` (default true). Without
+   * them the test's own flags say where the server listens, and `readyLine`
+   * says when it is up.
+   */
+  portArgument?: boolean;
+  /** Waits for this in the server's stderr instead of a PING (TLS-only servers). */
+  readyLine?: RegExp;
 }
 
 /**
@@ -130,7 +140,8 @@ export interface StartOptions {
 export async function startOurServer(options: StartOptions = {}): Promise<RunningServer> {
   const port = await freePort();
   const args = options.args ?? [];
-  const serverArgs = ["--port", String(port), "--bind", LOOPBACK];
+  const serverArgs = options.configFile === undefined ? [] : [options.configFile];
+  if (options.portArgument !== false) serverArgs.push("--port", String(port), "--bind", LOOPBACK);
   if (options.dir !== undefined) serverArgs.push("--dir", options.dir);
   if (!args.some((arg) => /appendonly|aof/i.test(arg))) serverArgs.push("--appendonly", "no");
   serverArgs.push(...args);
@@ -147,6 +158,7 @@ export async function startOurServer(options: StartOptions = {}): Promise<Runnin
     cwd: options.cwd,
     env: options.env,
     what: "our server",
+    readyLine: options.readyLine,
   });
 }
 
@@ -259,6 +271,7 @@ interface SpawnOptions {
   env?: Record<string, string>;
   what: string;
   cleanup?: () => Promise<void>;
+  readyLine?: RegExp;
 }
 
 /** Accumulates a child's output stream until it ends, so the child never blocks on a full pipe. */
@@ -400,7 +413,11 @@ async function spawnServer(options: SpawnOptions): Promise<RunningServer> {
           `(${commandLine(options)})\n${server.output()}`,
       );
     }
-    const problem = await pingOnce(options.port, deadline);
+    const problem = options.readyLine === undefined
+      ? await pingOnce(options.port, deadline)
+      : options.readyLine.test(server.stderr())
+      ? undefined
+      : "the ready line has not appeared yet";
     if (problem === undefined) return server;
     lastProblem = problem;
     await sleep(50);
@@ -420,7 +437,7 @@ function commandLine(options: SpawnOptions): string {
     .join(" ");
 }
 
-/** Undefined when PING got +PONG, otherwise what went wrong. */
+/** Undefined when PING got +PONG (or NOAUTH: a password is set), otherwise what went wrong. */
 async function pingOnce(port: number, deadline: number): Promise<string | undefined> {
   let client: RawClient;
   try {
@@ -433,7 +450,8 @@ async function pingOnce(port: number, deadline: number): Promise<string | undefi
     const reply = await client.command("PING").catch((error) => error);
     if (reply instanceof Uint8Array) {
       const text = escapeBytes(reply);
-      return text === '"+PONG\\r\\n"' ? undefined : `PING answered ${text}`;
+      const ready = text === '"+PONG\\r\\n"' || text.startsWith('"-NOAUTH ');
+      return ready ? undefined : `PING answered ${text}`;
     }
     return String(reply);
   } finally {
