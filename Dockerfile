@@ -24,6 +24,7 @@ RUN printf '%s\n' \
     '#!/bin/sh' \
     '# redis-clone image entrypoint (written by the Dockerfile, which explains it).' \
     'set -e' \
+    'case "${1:-}" in -v|--version|-h|--help) REDIS_CLONE_PROTECTED_MODE= ;; esac' \
     'if [ -n "$REDIS_CLONE_PROTECTED_MODE" ]; then' \
     '  if [ -f "${1:-}" ]; then' \
     '    if ! grep -q "^protected-mode" "$1"; then' \

@@ -291,8 +291,16 @@ Deno.test({
   name: "the entrypoint adds --protected-mode where the official Redis image's does",
   ignore: unavailable !== undefined,
   async fn() {
-    // The image's default today: the arguments as given.
-    assert.deepEqual(await entrypointArguments(["-port", "8080"]), ["-port", "8080"]);
+    // The image's default is "no", as the official image; an empty switch passes arguments as given.
+    assert.deepEqual(await entrypointArguments(["-port", "8080"]), [
+      "--protected-mode",
+      "no",
+      "-port",
+      "8080",
+    ]);
+    assert.deepEqual(await entrypointArguments(["-port", "8080"], ""), ["-port", "8080"]);
+    // --version and --help must stay the first argument.
+    assert.deepEqual(await entrypointArguments(["--version"]), ["--version"]);
     // Switched on: before the user's own flags, so a later --protected-mode wins...
     assert.deepEqual(await entrypointArguments(["-port", "8080"], "no"), [
       "--protected-mode",
