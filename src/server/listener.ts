@@ -70,7 +70,7 @@ const ACCEPT_RETRY_MS = 1;
 /** Errors of one connection that was gone before it could be served. */
 const PEER_GONE = new Set(["ENOTCONN", "ECONNRESET", "ECONNABORTED", "EPIPE"]);
 
-/** A socket layer's bound listener; `port` 0 for a dual-stack fallback not needed. */
+/** A socket layer's bound listener. */
 interface BoundSocket {
   readonly port: number;
   close(): Promise<void>;
@@ -90,10 +90,13 @@ export async function listen(server: Server): Promise<Listener> {
     tls: boolean,
   ): Promise<number> => {
     let actualPort = port;
+    let dualStackBound = false;
     for (const { hostname, optional } of addresses) {
+      // The IPv4 fallback of a dual-stack bind is needed only if `::` failed.
+      if (hostname === DUAL_STACK_FALLBACK && dualStackBound) continue;
       try {
         const socket = await open(hostname, actualPort);
-        if (socket === NOT_BOUND) continue;
+        if (hostname === "::") dualStackBound = true;
         bound.push(socket);
         const host = hostname === DUAL_STACK_FALLBACK ? "0.0.0.0" : hostname;
         described.push({ address: formatAddress(host, socket.port), tls });
@@ -160,9 +163,6 @@ function bindAddresses(bind: string): { hostname: string; optional: boolean }[] 
 
 /** Stands for 0.0.0.0 bound only if `::` was not (see bindAddresses). */
 const DUAL_STACK_FALLBACK = "0.0.0.0 (unless ::)";
-
-/** The IPv4 fallback that was not needed. */
-const NOT_BOUND: BoundSocket = { port: 0, close: () => Promise.resolve() };
 
 function v6OnlyByDefault(): boolean {
   try {
@@ -314,7 +314,7 @@ function bindNodeServer(
 }
 
 function listenNode(server: Server, hostname: string, port: number): Promise<BoundSocket> {
-  if (hostname === DUAL_STACK_FALLBACK) return skipOrBind(server, "0.0.0.0", port, listenNode);
+  if (hostname === DUAL_STACK_FALLBACK) hostname = "0.0.0.0";
   const sockets = new Set<net.Socket>();
   const netServer = net.createServer({ noDelay: true }, (socket) => {
     serveNodeSocket(server, socket, sockets);
@@ -370,9 +370,7 @@ function listenNodeTls(
   port: number,
   options: tls.TlsOptions,
 ): Promise<BoundSocket> {
-  if (hostname === DUAL_STACK_FALLBACK) {
-    return skipOrBind(server, "0.0.0.0", port, (s, h, p) => listenNodeTls(s, h, p, options));
-  }
+  if (hostname === DUAL_STACK_FALLBACK) hostname = "0.0.0.0";
   const sockets = new Set<net.Socket>();
   let tlsServer: tls.Server;
   try {
@@ -395,27 +393,6 @@ function listenNodeTls(
     server.log.verbose(`Error accepting a client connection: ${error.message}`);
   });
   return bindNodeServer(server, tlsServer, sockets, hostname, port);
-}
-
-/**
- * The IPv4 fallback of a dual-stack bind: bound only when `::` was not
- * (which then already serves IPv4 peers).
- */
-async function skipOrBind(
-  server: Server,
-  hostname: string,
-  port: number,
-  open: (server: Server, hostname: string, port: number) => Promise<BoundSocket>,
-): Promise<BoundSocket> {
-  try {
-    return await open(server, hostname, port);
-  } catch (error) {
-    // EADDRINUSE here means `::` holds the port for both families.
-    if (error instanceof ListenError && error.message.endsWith("Address already in use")) {
-      return NOT_BOUND;
-    }
-    throw error;
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -487,6 +464,14 @@ class DenoConnTransport implements ClientTransport {
   }
 }
 
+/** Whether `error` is the socket going away (peer reset, closed by us), not a bug. */
+function isConnectionError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted || error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.UnexpectedEof;
+}
+
 function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
@@ -496,7 +481,7 @@ function closeQuietly(conn: Deno.Conn): void {
 }
 
 async function listenDeno(server: Server, hostname: string, port: number): Promise<BoundSocket> {
-  if (hostname === DUAL_STACK_FALLBACK) return skipOrBind(server, "0.0.0.0", port, listenDeno);
+  if (hostname === DUAL_STACK_FALLBACK) hostname = "0.0.0.0";
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ hostname, port, transport: "tcp" });
@@ -527,8 +512,12 @@ async function listenDeno(server: Server, hostname: string, port: number): Promi
         else if (count < readSize >> 2 && readSize > INITIAL_READ_SIZE) readSize >>= 1;
         connection.committed(count);
       }
-    } catch {
-      // Reset by peer or closed by us: either way the client is gone.
+    } catch (error) {
+      // Reset by peer or closed by us: either way the client is gone. Anything
+      // else is a bug, which must cost only this connection, and be heard of.
+      if (!isConnectionError(error)) {
+        server.log.warning(`Error serving a client: ${(error as Error).stack ?? error}`);
+      }
     } finally {
       if (transport !== undefined) {
         transports.delete(transport);
