@@ -1,942 +1,507 @@
 /**
- * Benchmark: our server against `redis-server`, workload by workload.
+ * Benchmark: our server against `redis-server` 7.0, row by row, with the
+ * median of interleaved rounds and the CPU each server spent.
  *
- * Each workload starts a fresh server on a free loopback port, runs a load
- * generator against it, stops it, then does the same with `redis-server`
- * given the same flags. Servers never run side by side: the machine has two
- * cores and the load generator needs one of them, so a second server would
- * only add noise. Throughput and latency come from `redis-benchmark` (one
- * invocation per test, because it exits on the first error reply and a
- * command we have not implemented yet must fail one row, not the run);
- * memory, AOF replay and pub/sub are measured here with a minimal RESP
- * client, which keeps them independent of commands such as ECHO that
- * `redis-cli --pipe` relies on.
+ * How a row is measured, and why:
  *
- * The machine is shared, and two runs of the very same server can differ by
- * 2x, so every workload runs several rounds, alternating which server goes
- * first (ABBA), and the table keeps each side's best figure; all runs are
- * listed under the table so the noise is visible.
+ * - Interleaved rounds, medians. Every row runs `--rounds` times per side
+ *   in the order ours, Redis, ours, Redis...; the table shows each side's
+ *   median and the ratio of the medians, and every run is listed under it.
+ *   The machine has two cores shared with other work, and two runs of the
+ *   same server can differ by 1.5x: interleaving spreads whatever else the
+ *   machine does over both sides, and the median is what a repeat run
+ *   reproduces, where a best-of rewards whichever side got lucky.
+ * - The load generator shares the machine. redis-benchmark (50 clients,
+ *   random keys `-r 100000`) is single-threaded and takes one of the two
+ *   cores, the server the other, so requests per second also measure how
+ *   much of a core the server got, and on an idle machine both servers can
+ *   be held to the same rate by the client however much CPU each needs.
+ *   The CPU time the server spent (`utime + stime`, fields 14 and 15 of
+ *   /proc/<pid>/stat, all threads, in clock ticks; see process_stats.ts),
+ *   read before and after the same run and divided by its requests, does
+ *   not depend on that, so it is each throughput row's second figure, with
+ *   its own target. Rows where this process is the client (memory,
+ *   connections, start-up loads, pub/sub) show the server's CPU seconds.
+ * - redis-benchmark rows run against one long-lived server per side, test
+ *   by test: all rounds of a test alternate between the two servers, and the
+ *   one not being measured is paused with SIGSTOP so it cannot take a core
+ *   (ours runs a full garbage collection a second after traffic stops).
+ *   Before each run the measured server is resumed and left until its CPU
+ *   is quiet, so the work the previous run left behind (closing 50
+ *   connections, that collection) is not charged to this one.
+ * - Memory rows are process RSS from /proc, sampled without sending a
+ *   command (ours compacts only after an idle second, and a command is
+ *   activity), each on a fresh server. Several run at once (2 in a full
+ *   run, 12 with --quick): contention changes how long a load takes, not
+ *   what it leaves resident. Timing rows always have the machine alone.
+ * - Rows whose commands or features are not implemented yet (scripts,
+ *   streams, HyperLogLog, geo, RDB, eviction) stay in the plan: when the
+ *   server answers "ERR unknown command" (or SAVE writes no dump.rdb, or
+ *   maxmemory never evicts) the row says "not implemented yet" instead of
+ *   failing, Redis runs once beside it for reference, and the row lights
+ *   up by itself when the feature lands. A new redis-benchmark row is one
+ *   entry in `THROUGHPUT_TESTS` or `PLANNED_BENCHMARKS`; any other row is
+ *   one `FreshWorkload` entry.
+ *
+ * Each row states its target, on the ratio (ours / Redis) or on our own
+ * figure, and on the CPU ratio; the verdict is "met" when all of them are.
+ * The machine (cores, model, load average at the start and the end) is
+ * printed beside the table.
  *
  * Usage:
  *
  * ```sh
- * deno task bench                  # full run, about ten minutes
- * deno task bench --quick          # short sizes, under two minutes
- * deno task bench --only suite     # rows whose name contains "suite"
+ * deno task bench                  # full run, 15-20 minutes
+ * deno task bench --quick          # smaller sizes, 3 rounds, under two minutes
+ * deno task bench --only SET       # rows whose name contains "SET" (any case)
+ * deno task bench --only throughput --only aof   # whole groups (see --list)
  * deno task bench --rounds 5       # more rounds on a noisy machine
- * BENCH_OURS_CMD="redis-server" deno task bench --quick   # stand-in for ours
- * BENCH_OURS_ARGS="--transport deno" deno task bench      # extra flags for ours
+ * BENCH_OURS_CMD="deno run -A /tmp/before/src/main.ts" deno task bench --quick  # another checkout
+ * BENCH_OURS_ARGS="--transport node" deno task bench     # extra flags for ours
+ * BENCH_PORTS=7380-7399 deno task bench --quick          # servers only on these ports
  * ```
  *
- * `BENCH_OURS_CMD` is a command prefix (simple shell quoting allowed) that
- * should exec the server itself rather than wrap it: stopping signals only
- * the spawned process (memory does count its whole process tree).
- *
- * AOF replay and Redis 7: Redis 7 keeps its AOF as a directory of parts
- * (`appendonlydir/` with a manifest). Given `--appendonly yes --dir D
- * --appendfilename F` where `D/F` is a plain RESP file and `D/appendonlydir`
- * does not exist, Redis 7.0 logs "Successfully migrated an old-style AOF file
- * (F) into the AOF directory", moves `D/F` to `D/appendonlydir/F`, writes a
- * manifest naming it the base file and loads it. Because the file is moved,
- * every start gets its own copy. DBSIZE is checked after every load.
+ * See bench/servers.ts for how ours is started (`BENCH_OURS_CMD`,
+ * `BENCH_OURS_MAIN`, `BENCH_OURS_ARGS`). The connection rows need up to
+ * 16,000 sockets in this process and 10,000 in a server: if the soft
+ * open-files limit is lower, the benchmark re-executes itself with a
+ * higher one (up to the hard limit), which the servers then inherit.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { parseReply, type Reply, ReplyError } from "./resp.ts";
+import { encodeCommand, isUnknownCommand, ReplyError, RespConnection } from "./resp.ts";
+import { sampleProcessTree, waitUntilQuiet } from "./process_stats.ts";
+import { type BenchmarkSpec, runRedisBenchmark } from "./redis_benchmark.ts";
+import {
+  describeOurs,
+  errorMessage,
+  killAllChildren,
+  type ServerCommands,
+  serverCommandsFromEnvironment,
+  ServerProcess,
+  type Side,
+} from "./servers.ts";
+import {
+  formatCount,
+  higher,
+  lower,
+  type Outcome,
+  printReport,
+  Row,
+  type RowSpec,
+} from "./report.ts";
+import { measureAccept, measureBulk, measureIdleConnections } from "./connections.ts";
+import { describeMeasurement, measureShape, planShapes, type Shape } from "./memory.ts";
+import {
+  hitRatioFlags,
+  type HitRatioSizes,
+  measureAofReplay,
+  measureHitRatio,
+  measurePubsub,
+  measureRdbLoad,
+  measureRdbSave,
+  PERSISTENCE_OFF,
+  writeReferenceDump,
+  writeSetCommands,
+} from "./workloads.ts";
 
-const HOST = "127.0.0.1";
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MAIN_MODULE = join(REPO_ROOT, "src", "main.ts");
-const MIB = 1024 * 1024;
 const CLIENTS = 50;
 const PIPELINE = 16;
-const REPLAY_FILE_NAME = "replay.aof";
-const PUBSUB_CHANNEL = "bench:channel";
-const PUBSUB_PAYLOAD = "0123456789abcdef";
+const RANDOM_KEYS = 100_000;
+const AOF_EVERYSEC = ["--appendonly", "yes", "--appendfsync", "everysec"];
+/** Permissions `deno task bench` grants, for re-executing with a higher open-files limit. */
+const BENCH_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
 
-/** How much work each workload does. */
+/** How much work each row does. */
 interface Sizes {
-  /** Rows 1, 4 and 5: requests per redis-benchmark test, no pipelining. */
+  /** Requests per redis-benchmark test without pipelining (scaled per test by `weight`). */
   requests: number;
-  /** Row 2: requests per test with `-P 16`. */
+  /** Requests per test with `-P 16`. */
   pipelinedRequests: number;
-  /** Row 3: requests per test of the default suite. */
-  suiteRequests: number;
-  /** Rows 6 and 7: keys loaded, and SET commands in the replayed AOF. */
+  /** Keys of the AOF replay and RDB rows. */
   keys: number;
-  /** Row 8. */
+  /** Scale of bench/memory.ts's shapes (1: 1M strings, 10k hashes x 100, ...). */
+  memoryScale: number;
+  /** Memory measurements at once (each on its own server). */
+  memoryConcurrency: number;
+  /** Idle time after loading a memory shape (ours compacts after one idle second). */
+  memorySettleMs: number;
   subscribers: number;
   messages: number;
-  /**
-   * Times each workload runs per server, alternating which server goes
-   * first; the best figure of each side is kept. The machine is shared, and
-   * one run of an identical server can differ by 1.5x from the next.
-   */
+  /** Idle connections of the per-connection memory row. */
+  idleConnections: number;
+  /** Connections of the accept row. */
+  acceptConnections: number;
+  /** Size of the one huge bulk. */
+  bulkBytes: number;
+  /** Idle time before the "after" samples of the connection and bulk rows. */
+  idleMs: number;
+  hitRatio: HitRatioSizes;
   rounds: number;
 }
+
+const MIB = 1024 * 1024;
 
 const FULL_SIZES: Sizes = {
   requests: 100_000,
   pipelinedRequests: 1_000_000,
-  suiteRequests: 50_000,
   keys: 1_000_000,
+  memoryScale: 1,
+  memoryConcurrency: 2,
+  memorySettleMs: 2_000,
   subscribers: 1_000,
   messages: 1_000,
+  idleConnections: 8_000,
+  acceptConnections: 10_000,
+  bulkBytes: 400 * MIB,
+  idleMs: 4_000,
+  hitRatio: { keyspace: 1_000_000, operations: 2_000_000, maxmemory: 64 * MIB, valueBytes: 512 },
   rounds: 3,
 };
 
 const QUICK_SIZES: Sizes = {
-  requests: 20_000,
+  requests: 10_000,
   pipelinedRequests: 100_000,
-  suiteRequests: 20_000,
   keys: 100_000,
+  memoryScale: 0.1,
+  memoryConcurrency: 12,
+  memorySettleMs: 1_500,
   subscribers: 1_000,
   messages: 100,
-  rounds: 2,
+  idleConnections: 2_000,
+  acceptConnections: 5_000,
+  bulkBytes: 100 * MIB,
+  idleMs: 1_500,
+  hitRatio: { keyspace: 1_000_000, operations: 400_000, maxmemory: 24 * MIB, valueBytes: 512 },
+  rounds: 3,
 };
 
-/** redis-benchmark `-t` names of the default suite, in its own order. */
-const SUITE_TESTS = [
-  "ping_inline",
-  "ping_mbulk",
-  "set",
-  "get",
-  "incr",
-  "lpush",
-  "rpush",
-  "lpop",
-  "rpop",
-  "sadd",
-  "hset",
-  "spop",
-  "zadd",
-  "zpopmin",
-  "lrange_100",
-  "lrange_300",
-  "mset",
-] as const;
+// ---------------------------------------------------------------------------
+// The redis-benchmark rows, as data.
 
-type Side = "ours" | "redis";
-type Unit = "rps" | "ms" | "bytes" | "seconds" | "deliveries";
+/** Sets a server up for a test; may give the command to send (with a script's SHA, say). */
+type Prepare = (server: ServerProcess) => Promise<
+  { ok: true; command?: string[] } | { ok: false; reason: string; notImplemented: boolean }
+>;
 
-/** Whether a bigger figure is better, which decides the best of several rounds. */
-const BIGGER_IS_BETTER: Record<Unit, boolean> = {
-  rps: true,
-  ms: false,
-  bytes: false,
-  seconds: false,
-  deliveries: true,
-};
-
-/** A measurement, or why there is none. */
-type Outcome =
-  | { ok: true; value: number; detail?: string }
-  | { ok: false; reason: string; skipped?: boolean };
-
-/** Pass when ours/redis is at least (`higher`) or at most (`lower`) `bound`. */
-interface Target {
-  better: "higher" | "lower";
-  bound: number;
-}
-
-interface Row {
+/** One redis-benchmark test, run without pipelining and (if `pipelined`) with -P 16. */
+interface BenchmarkTest {
   name: string;
-  unit: Unit;
-  target?: Target;
-  selected: boolean;
-  /** Best figure so far per side; a failure in any round sticks. */
-  results: Partial<Record<Side, Outcome>>;
-  /** Every figure per side, in the order measured. */
-  samples: Partial<Record<Side, number[]>>;
-  /** Set for derived rows (the geometric mean) instead of ours/redis values. */
-  ratio?: number;
-  /** Fails the row whatever its ratio (the mean when some of its parts failed). */
-  failure?: string;
-  notes: string[];
+  /** A redis-benchmark `-t` name, or the command to send. */
+  test: string | readonly string[];
+  /** Share of the requests of a plain test (slow commands get fewer, runs stay ~1 s). */
+  weight?: number;
+  /** The same with -P 16, where it defaults to `weight`. */
+  pipelinedWeight?: number;
+  prepare?: Prepare;
+  pipelined?: boolean;
 }
 
-// ---------------------------------------------------------------------------
-// Process bookkeeping: everything spawned is tracked so Ctrl-C and errors can
-// kill it, and the temporary root is removed on every exit path.
-
-const liveChildren = new Set<Deno.ChildProcess>();
-let temporaryRoot: string | undefined;
-
-function track(child: Deno.ChildProcess): Deno.ChildProcess {
-  liveChildren.add(child);
-  child.status.finally(() => liveChildren.delete(child));
-  return child;
-}
-
-function cleanupSync(): void {
-  for (const child of liveChildren) {
+/** Sends `commands` pipelined; any error reply fails the preparation. */
+function sendAll(commands: readonly (readonly string[])[]): Prepare {
+  return async (server) => {
+    const connection = await RespConnection.open(server.port);
     try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  if (temporaryRoot) {
-    try {
-      Deno.removeSync(temporaryRoot, { recursive: true });
-    } catch {
-      // Nothing left to remove.
-    }
-    temporaryRoot = undefined;
-  }
-}
-
-function onSignal(): void {
-  console.error("\nInterrupted: stopping servers and removing temporary files.");
-  cleanupSync();
-  Deno.exit(130);
-}
-
-let directoryCounter = 0;
-
-async function freshDirectory(label: string): Promise<string> {
-  const path = join(temporaryRoot!, `${label}-${++directoryCounter}`);
-  await Deno.mkdir(path);
-  return path;
-}
-
-// ---------------------------------------------------------------------------
-// Small helpers.
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Races `promise` against a timer that runs `onTimeout` and rejects; the timer never outlives it. */
-async function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-  onTimeout: () => void = () => {},
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new Error(`${what} timed out after ${(ms / 1000).toFixed(0)} s`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Resolves true if `promise` settles within `ms`, false otherwise. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  try {
-    await withTimeout(promise.then(() => {}, () => {}), ms, "wait");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function writeAll(
-  writer: { write(bytes: Uint8Array): Promise<number> },
-  bytes: Uint8Array,
-): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await writer.write(bytes.subarray(written));
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Splits a command line with simple shell quoting ('single', "double", backslash). */
-function splitCommandLine(text: string): string[] {
-  const words: string[] = [];
-  let word = "";
-  let inWord = false;
-  let quote: "'" | '"' | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quote) {
-      if (char === quote) quote = undefined;
-      else if (char === "\\" && quote === '"' && i + 1 < text.length) word += text[++i];
-      else word += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      inWord = true;
-    } else if (char === "\\" && i + 1 < text.length) {
-      word += text[++i];
-      inWord = true;
-    } else if (/\s/.test(char)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-    } else {
-      word += char;
-      inWord = true;
-    }
-  }
-  if (quote) throw new Error(`Unterminated ${quote} quote in '${text}'`);
-  if (inWord) words.push(word);
-  return words;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/**
- * Resident set size of `pid` and all its descendants. Deno refuses to read
- * /proc without --allow-all, so this asks `ps`.
- */
-async function processTreeRss(pid: number): Promise<number> {
-  const output = await new Deno.Command("ps", {
-    args: ["-e", "-o", "pid=,ppid=,rss="],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const line of decoder.decode(output.stdout).split("\n")) {
-    const [process, parent, kilobytes] = line.trim().split(/\s+/).map(Number);
-    if (process === undefined || parent === undefined || kilobytes === undefined) continue;
-    rss.set(process, kilobytes * 1024);
-    children.set(parent, [...(children.get(parent) ?? []), process]);
-  }
-  if (!rss.has(pid)) throw new Error(`process ${pid} is not running`);
-  let total = 0;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const current = pending.pop()!;
-    total += rss.get(current) ?? 0;
-    pending.push(...(children.get(current) ?? []));
-  }
-  return total;
-}
-
-/** Reads a /proc file through `cat`, for the same reason. */
-async function readProcFile(path: string): Promise<string> {
-  const output = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
-    .output();
-  return decoder.decode(output.stdout);
-}
-
-// ---------------------------------------------------------------------------
-// A minimal RESP2 client: enough for PING, DBSIZE, INFO, SUBSCRIBE, PUBLISH.
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function encodeCommand(args: readonly string[]): Uint8Array {
-  let text = `*${args.length}\r\n`;
-  for (const arg of args) text += `$${encoder.encode(arg).length}\r\n${arg}\r\n`;
-  return encoder.encode(text);
-}
-
-class RespClient {
-  #conn: Deno.Conn;
-  #buffer = new Uint8Array(0);
-  #chunk = new Uint8Array(64 * 1024);
-  #closed = false;
-
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  static async connect(port: number): Promise<RespClient> {
-    return new RespClient(await Deno.connect({ hostname: HOST, port }));
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    await writeAll(this.#conn, bytes);
-  }
-
-  async #fill(): Promise<number> {
-    const count = await this.#conn.read(this.#chunk);
-    if (count === null) throw new Error("Connection closed by the server");
-    const joined = new Uint8Array(this.#buffer.length + count);
-    joined.set(this.#buffer);
-    joined.set(this.#chunk.subarray(0, count), this.#buffer.length);
-    this.#buffer = joined;
-    return count;
-  }
-
-  async readReply(): Promise<Reply> {
-    for (;;) {
-      const parsed = this.#buffer.length > 0 ? parseReply(this.#buffer, 0) : undefined;
-      if (parsed) {
-        this.#buffer = this.#buffer.subarray(parsed[1]);
-        return parsed[0];
+      for (let first = 0; first < commands.length; first += 1000) {
+        const batch = commands.slice(first, first + 1000);
+        for (const command of batch) await connection.send(encodeCommand(command));
+        for (const command of batch) {
+          const reply = await connection.reply();
+          if (reply instanceof ReplyError) {
+            return {
+              ok: false,
+              reason: `${command[0]} replied -${reply.message}`,
+              notImplemented: isUnknownCommand(reply),
+            };
+          }
+        }
       }
-      await this.#fill();
-    }
-  }
-
-  /** Reads and discards exactly `count` bytes (pub/sub deliveries of known size). */
-  async skipBytes(count: number): Promise<void> {
-    let remaining = count;
-    const buffered = Math.min(remaining, this.#buffer.length);
-    this.#buffer = this.#buffer.subarray(buffered);
-    remaining -= buffered;
-    while (remaining > 0) {
-      const read = await this.#conn.read(this.#chunk);
-      if (read === null) throw new Error(`Connection closed with ${remaining} bytes missing`);
-      remaining -= read;
-    }
-  }
-
-  async command(args: readonly string[], timeoutMs = 30_000): Promise<Reply> {
-    await this.write(encodeCommand(args));
-    return await withTimeout(this.readReply(), timeoutMs, args[0]!, () => this.close());
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-/** Polls PING until it answers +PONG (not -LOADING), the deadline passes, or `gone()` says the process died. */
-async function waitForPong(port: number, timeoutMs: number, gone: () => boolean): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let last = "no connection";
-  while (performance.now() < deadline) {
-    if (gone()) throw new Error("exited before answering PING");
-    let client: RespClient;
-    try {
-      client = await RespClient.connect(port);
-    } catch (error) {
-      last = errorMessage(error);
-      await sleep(10);
-      continue;
-    }
-    try {
-      while (performance.now() < deadline && !gone()) {
-        const reply = await client.command(["PING"], Math.max(1, deadline - performance.now()));
-        if (reply === "PONG") return;
-        last = reply instanceof ReplyError ? reply.message : JSON.stringify(reply);
-        await sleep(10);
-      }
-    } catch (error) {
-      last = errorMessage(error);
+      return { ok: true };
     } finally {
-      client.close();
+      connection.close();
     }
-    await sleep(10);
-  }
-  throw new Error(`no PONG within ${(timeoutMs / 1000).toFixed(0)} s (last: ${last})`);
+  };
 }
+
+const range = (count: number) => Array.from({ length: count }, (_, index) => index);
+
+/** The throughput rows the issue lists: without pipelining and with -P 16. */
+const THROUGHPUT_TESTS: BenchmarkTest[] = [
+  { name: "SET", test: "set", pipelined: true },
+  { name: "GET", test: "get", pipelined: true },
+  { name: "INCR", test: "incr", pipelined: true },
+  { name: "LPUSH", test: "lpush", pipelined: true },
+  { name: "RPOP", test: "rpop", pipelined: true },
+  { name: "SADD", test: "sadd", pipelined: true },
+  { name: "HSET", test: "hset", pipelined: true },
+  { name: "ZADD", test: "zadd", pipelinedWeight: 0.5, pipelined: true },
+  {
+    // redis-benchmark's own lrange_100 runs an LPUSH of as many requests
+    // first, in the same invocation, which the CPU figure would include:
+    // the list (600 three-byte values, as its LPUSH stores) is made here.
+    name: "LRANGE_100",
+    test: ["LRANGE", "bench:lrange", "0", "99"],
+    weight: 0.25,
+    prepare: sendAll([["DEL", "bench:lrange"], [
+      "RPUSH",
+      "bench:lrange",
+      ...range(600).map(() => "xxx"),
+    ]]),
+    pipelined: true,
+  },
+  { name: "MSET", test: "mset", weight: 0.5, pipelinedWeight: 0.25, pipelined: true },
+];
+
+const SCRIPT = "return redis.call('INCR', KEYS[1])";
+
+/** Rows of commands not every build has yet: "not implemented yet" until they do. */
+const PLANNED_BENCHMARKS: BenchmarkTest[] = [
+  {
+    name: "EVALSHA INCR script",
+    test: ["EVALSHA", "<sha>", "1", "script:__rand_int__"],
+    prepare: async (server) => {
+      const reply = await server.command(["SCRIPT", "LOAD", SCRIPT]);
+      if (typeof reply !== "string") {
+        return {
+          ok: false,
+          reason: `SCRIPT LOAD replied ${reply instanceof ReplyError ? reply.message : reply}`,
+          notImplemented: isUnknownCommand(reply),
+        };
+      }
+      return { ok: true, command: ["EVALSHA", reply, "1", "script:__rand_int__"] };
+    },
+  },
+  { name: "XADD", test: ["XADD", "bench:stream", "*", "sensor", "__rand_int__", "temp", "21.5"] },
+  {
+    name: "XRANGE 100",
+    test: ["XRANGE", "bench:xrange", "-", "+", "COUNT", "100"],
+    weight: 0.5,
+    prepare: sendAll(range(1000).map((i) => ["XADD", "bench:xrange", "*", "sensor", String(i)])),
+  },
+  {
+    // Reads the consumer's pending entries (ID 0), which a run cannot use up
+    // the way `>` would: the group, the PEL and the reply are what it costs.
+    name: "XREADGROUP COUNT 10",
+    test: [
+      "XREADGROUP",
+      "GROUP",
+      "bench",
+      "reader",
+      "COUNT",
+      "10",
+      "STREAMS",
+      "bench:group",
+      "0",
+    ],
+    prepare: sendAll([
+      ...range(1000).map((i) => ["XADD", "bench:group", "*", "sensor", String(i)]),
+      ["XGROUP", "CREATE", "bench:group", "bench", "0"],
+      ["XREADGROUP", "GROUP", "bench", "reader", "COUNT", "1000", "STREAMS", "bench:group", ">"],
+    ]),
+  },
+  { name: "PFADD", test: ["PFADD", "bench:hll", "element:__rand_int__"] },
+  {
+    name: "PFCOUNT",
+    test: ["PFCOUNT", "bench:hll"],
+    prepare: sendAll([["PFADD", "bench:hll", ...range(1000).map((i) => `seed:${i}`)]]),
+  },
+  {
+    name: "GEOSEARCH 5 km, 10 nearest",
+    test: [
+      "GEOSEARCH",
+      "bench:geo",
+      "FROMLONLAT",
+      "13.4",
+      "52.5",
+      "BYRADIUS",
+      "5",
+      "km",
+      "ASC",
+      "COUNT",
+      "10",
+    ],
+    // 10,000 points on a grid of about 40 x 40 km around the centre; about
+    // 500 of them are within 5 km, which makes this a slow command.
+    weight: 0.1,
+    prepare: sendAll(
+      range(100).map((row) => [
+        "GEOADD",
+        "bench:geo",
+        ...range(100).flatMap((column) => [
+          (13.1 + column * 0.006).toFixed(4),
+          (52.3 + row * 0.004).toFixed(4),
+          `point:${row}:${column}`,
+        ]),
+      ]),
+    ),
+  },
+];
 
 // ---------------------------------------------------------------------------
-// Servers.
-
-interface Commands {
-  /** Command prefix for ours; our flags are appended. */
-  ours: string[];
-  /** Extra flags for ours only (BENCH_OURS_ARGS). */
-  oursExtra: string[];
-}
-
-class ServerProcess {
-  readonly side: Side;
-  readonly port: number;
-  readonly dir: string;
-  readonly argv: string[];
-  #child: Deno.ChildProcess;
-  #logs: Promise<unknown>[];
-  #exitCode: number | undefined;
-
-  private constructor(
-    side: Side,
-    port: number,
-    dir: string,
-    argv: string[],
-    child: Deno.ChildProcess,
-  ) {
-    this.side = side;
-    this.port = port;
-    this.dir = dir;
-    this.argv = argv;
-    this.#child = child;
-    child.status.then((status) => this.#exitCode = status.code, () => this.#exitCode = -1);
-    this.#logs = [
-      child.stdout.pipeTo(
-        Deno.openSync(join(dir, "stdout.log"), { write: true, create: true }).writable,
-      ),
-      child.stderr.pipeTo(
-        Deno.openSync(join(dir, "stderr.log"), { write: true, create: true }).writable,
-      ),
-    ];
-  }
-
-  get running(): boolean {
-    return this.#exitCode === undefined;
-  }
-
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  /**
-   * Spawns a server with `flags` in `dir` and waits until it answers PING.
-   * Returns it with the seconds from spawn to the first PONG.
-   */
-  static async start(
-    side: Side,
-    commands: Commands,
-    dir: string,
-    flags: readonly string[],
-    readyTimeoutMs = 30_000,
-  ): Promise<{ server: ServerProcess; startSeconds: number }> {
-    const port = freePort();
-    const common = ["--port", String(port), "--bind", HOST, "--dir", dir, "--save", ""];
-    const argv = side === "ours"
-      ? [...commands.ours, ...common, ...flags, ...commands.oursExtra]
-      : ["redis-server", ...common, "--daemonize", "no", ...flags];
-    const command = new Deno.Command(argv[0]!, {
-      args: argv.slice(1),
-      cwd: side === "ours" ? REPO_ROOT : dir,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const begin = performance.now();
-    const child = track(command.spawn());
-    const server = new ServerProcess(side, port, dir, argv, child);
-    try {
-      await waitForPong(port, readyTimeoutMs, () => !server.running);
-    } catch (error) {
-      const exited = server.running ? "" : ` (exit code ${server.#exitCode})`;
-      await server.stop();
-      throw new Error(
-        `${side} server did not start: ${errorMessage(error)}${exited}\n${await server.logTail()}`,
-      );
-    }
-    return { server, startSeconds: (performance.now() - begin) / 1000 };
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within ten seconds. */
-  async stop(): Promise<void> {
-    if (this.running) {
-      try {
-        this.#child.kill("SIGTERM");
-      } catch {
-        // Exited meanwhile.
-      }
-      if (!await settlesWithin(this.#child.status, 10_000)) {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // Exited meanwhile.
-        }
-      }
-    }
-    await this.#child.status;
-    await Promise.allSettled(this.#logs);
-  }
-
-  async logTail(lines = 12): Promise<string> {
-    const parts: string[] = [`  command: ${this.argv.map(quoteWord).join(" ")}`];
-    for (const name of ["stderr.log", "stdout.log"]) {
-      try {
-        const text = (await Deno.readTextFile(join(this.dir, name))).trimEnd();
-        if (text) {
-          parts.push(`  ${name}:`, ...text.split("\n").slice(-lines).map((line) => `    ${line}`));
-        }
-      } catch {
-        // No log.
-      }
-    }
-    return parts.join("\n");
-  }
-}
-
-function quoteWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}
-
-// ---------------------------------------------------------------------------
-// redis-benchmark.
-
-interface BenchmarkResult {
-  rps: number;
-  p99: number;
-}
-
-/** Parses `--csv` output into test name (first word, upper case) → columns. */
-function parseBenchmarkCsv(text: string): Map<string, string[]> {
-  const tests = new Map<string, string[]>();
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.startsWith('"') || line.startsWith('"test"')) continue;
-    const fields = line.slice(1, line.endsWith('"') ? -1 : undefined).split('","');
-    const name = fields[0]!.split(" ")[0]!.toUpperCase();
-    tests.set(name, fields);
-  }
-  return tests;
-}
-
-/** The line that explains a failed redis-benchmark run, ignoring its warnings. */
-function benchmarkFailure(stderr: string, stdout: string): string {
-  const lines = `${stderr}\n${stdout}`.split(/\r?\n/).map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("WARNING") && !line.startsWith('"'));
-  const error = lines.find((line) => /error/i.test(line));
-  return error ?? lines.at(-1) ?? "no result line";
-}
-
-async function runBenchmark(
-  port: number,
-  test: string,
-  requests: number,
-  extraArgs: readonly string[] = [],
-): Promise<{ ok: true; result: BenchmarkResult } | { ok: false; reason: string }> {
-  const args = [
-    "-h",
-    HOST,
-    "-p",
-    String(port),
-    "-c",
-    String(CLIENTS),
-    "-n",
-    String(requests),
-    "-t",
-    test,
-    ...extraArgs,
-    "-q",
-    "--csv",
-  ];
-  // A hung server must cost one row, not the run: allow at least 5k requests/s.
-  const timeoutMs = 20_000 + requests / 5;
-  const child = track(
-    new Deno.Command("redis-benchmark", { args, stdin: "null", stdout: "piped", stderr: "piped" })
-      .spawn(),
-  );
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Finished meanwhile.
-    }
-  }, timeoutMs);
-  const output = await child.output().finally(() => clearTimeout(timer));
-  const stdout = decoder.decode(output.stdout);
-  const stderr = decoder.decode(output.stderr);
-  if (timedOut) return { ok: false, reason: `timed out after ${timeoutMs / 1000} s` };
-  const fields = parseBenchmarkCsv(stdout).get(test.toUpperCase());
-  const rps = Number(fields?.[1]);
-  if (!fields || !(rps > 0)) {
-    return { ok: false, reason: benchmarkFailure(stderr, stdout) };
-  }
-  return { ok: true, result: { rps, p99: Number(fields[6]) } };
-}
-
-// ---------------------------------------------------------------------------
-// Data for the memory and replay rows: N `SET key:<9 digits> value:<10 digits>`
-// in RESP, which is both what we pipe into a server and a valid AOF.
-
-async function writeSetCommands(path: string, count: number): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  let parts: string[] = [];
-  for (let i = 1; i <= count; i++) {
-    const key = `key:${String(i).padStart(9, "0")}`;
-    const value = `value:${String(i).padStart(10, "0")}`; // 16 bytes
-    parts.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`);
-    if (parts.length === 10_000 || i === count) {
-      await writeAll(file, encoder.encode(parts.join("")));
-      parts = [];
-    }
-  }
-}
-
-/**
- * Streams a file of commands to the server while counting replies, like
- * `redis-cli --pipe` but without its closing ECHO. Each reply to SET is one
- * line (+OK or -ERR ...), so replies are counted as newlines.
- */
-async function pipeCommands(port: number, path: string, expected: number): Promise<number> {
-  const conn = await Deno.connect({ hostname: HOST, port });
-  try {
-    const reader = (async () => {
-      const chunk = new Uint8Array(64 * 1024);
-      let replies = 0;
-      let errors = 0;
-      let atLineStart = true;
-      while (replies < expected) {
-        const count = await conn.read(chunk);
-        if (count === null) {
-          throw new Error(`connection closed after ${replies} of ${expected} replies`);
-        }
-        for (let i = 0; i < count; i++) {
-          const byte = chunk[i]!;
-          if (atLineStart && byte === 45) errors++;
-          atLineStart = byte === 10;
-          if (byte === 10) replies++;
-        }
-      }
-      return errors;
-    })();
-    const writer = (async () => {
-      using file = await Deno.open(path);
-      const buffer = new Uint8Array(1024 * 1024);
-      for (;;) {
-        const count = await file.read(buffer);
-        if (count === null) break;
-        await writeAll(conn, buffer.subarray(0, count));
-      }
-    })();
-    const [errors] = await withTimeout(
-      Promise.all([reader, writer]),
-      60_000 + expected / 5,
-      "loading keys",
-      () => conn.close(),
-    );
-    return errors;
-  } finally {
-    try {
-      conn.close();
-    } catch {
-      // Closed by the timeout.
-    }
-  }
-}
-
-async function dbsize(port: number): Promise<number> {
-  const client = await RespClient.connect(port);
-  try {
-    const reply = await client.command(["DBSIZE"]);
-    if (typeof reply !== "number") throw new Error(`DBSIZE replied ${describeReply(reply)}`);
-    return reply;
-  } finally {
-    client.close();
-  }
-}
-
-async function infoField(port: number, section: string, field: string): Promise<number> {
-  const client = await RespClient.connect(port);
-  try {
-    const reply = await client.command(["INFO", section]);
-    const match = typeof reply === "string"
-      ? new RegExp(`^${field}:(\\d+)`, "m").exec(reply)
-      : null;
-    if (!match) throw new Error(`INFO ${section} has no ${field} (${describeReply(reply)})`);
-    return Number(match[1]);
-  } finally {
-    client.close();
-  }
-}
-
-function describeReply(reply: Reply): string {
-  if (reply instanceof ReplyError) return `-${reply.message}`;
-  const text = JSON.stringify(reply);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-// ---------------------------------------------------------------------------
-// Formatting.
-
-const INTEGER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-
-function formatValue(unit: Unit, value: number): string {
-  switch (unit) {
-    case "rps":
-      return `${INTEGER.format(value)} rps`;
-    case "ms":
-      return `${value.toFixed(3)} ms`;
-    case "bytes":
-      return `${(value / MIB).toFixed(1)} MiB`;
-    case "seconds":
-      return `${value.toFixed(2)} s`;
-    case "deliveries":
-      return `${INTEGER.format(value)} msg/s`;
-  }
-}
-
-function formatCount(count: number): string {
-  if (count >= 1_000_000 && count % 1_000_000 === 0) return `${count / 1_000_000}M`;
-  if (count >= 1_000 && count % 1_000 === 0) return `${count / 1_000}k`;
-  return String(count);
-}
-
-function formatTarget(target: Target | undefined): string {
-  if (!target) return "(none)";
-  return target.better === "higher"
-    ? `>= ${target.bound.toFixed(2)}`
-    : `<= ${target.bound.toFixed(2)} (lower is better)`;
-}
-
-function rowRatio(row: Row): number | undefined {
-  if (row.ratio !== undefined) return row.ratio;
-  const ours = row.results.ours;
-  const redis = row.results.redis;
-  if (ours?.ok && redis?.ok && redis.value > 0) return ours.value / redis.value;
-  return undefined;
-}
-
-function rowVerdict(row: Row, redisPresent: boolean): string {
-  if (!row.target) return "info";
-  if (row.failure || (row.results.ours && !row.results.ours.ok)) return "FAIL";
-  if (!redisPresent) return "-";
-  const ratio = rowRatio(row);
-  if (ratio === undefined) return "-";
-  const pass = row.target.better === "higher"
-    ? ratio >= row.target.bound
-    : ratio <= row.target.bound;
-  return pass ? "PASS" : "FAIL";
-}
-
-function cell(row: Row, side: Side): string {
-  const outcome = row.results[side];
-  if (!outcome) return "-";
-  if (!outcome.ok) return outcome.skipped ? "skipped" : "failed";
-  return formatValue(row.unit, outcome.value);
-}
-
-function printTable(rows: readonly Row[], redisPresent: boolean): void {
-  const shown = rows.filter((row) => row.selected);
-  const table: string[][] = redisPresent
-    ? [["workload", "ours", "redis", "ratio", "target", "result"]]
-    : [["workload", "ours"]];
-  for (const row of shown) {
-    if (!redisPresent) {
-      table.push([row.name, cell(row, "ours")]);
-      continue;
-    }
-    const ratio = rowRatio(row);
-    table.push([
-      row.name,
-      cell(row, "ours"),
-      cell(row, "redis"),
-      ratio === undefined ? "-" : ratio.toFixed(2),
-      formatTarget(row.target),
-      rowVerdict(row, redisPresent),
-    ]);
-  }
-  const widths = table[0]!.map((_, column) =>
-    Math.max(...table.map((line) => line[column]!.length))
-  );
-  const format = (line: string[]) =>
-    `| ${line.map((text, column) => text.padEnd(widths[column]!)).join(" | ")} |`;
-  console.log(format(table[0]!));
-  console.log(`|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`);
-  for (const line of table.slice(1)) console.log(format(line));
-
-  const notes: string[] = [];
-  for (const row of shown) {
-    for (const side of ["ours", "redis"] as const) {
-      const outcome = row.results[side];
-      if (outcome && !outcome.ok) {
-        notes.push(
-          `- ${row.name} (${side}) ${outcome.skipped ? "skipped" : "failed"}: ${outcome.reason}`,
-        );
-      } else if (outcome?.ok && outcome.detail) {
-        notes.push(`- ${row.name} (${side}): ${outcome.detail}`);
-      }
-    }
-    if (row.failure) notes.push(`- ${row.name}: ${row.failure}`);
-    for (const note of row.notes) notes.push(`- ${row.name}: ${note}`);
-  }
-  if (notes.length > 0) console.log(`\nNotes:\n${notes.join("\n")}`);
-
-  // Every run, so a reader can see how noisy the machine was.
-  const runs: string[] = [];
-  for (const row of shown) {
-    const sides = (["ours", "redis"] as const)
-      .filter((side) => (row.samples[side]?.length ?? 0) > 1)
-      .map((side) =>
-        `${side} ${row.samples[side]!.map((value) => formatValue(row.unit, value)).join(", ")}`
-      );
-    if (sides.length > 0) runs.push(`- ${row.name}: ${sides.join("; ")}`);
-  }
-  if (runs.length > 0) {
-    console.log(`\nAll runs (the table shows each side's best):\n${runs.join("\n")}`);
-  }
-  if (redisPresent) {
-    const verdicts = shown.map((row) => rowVerdict(row, true));
-    const passed = verdicts.filter((verdict) => verdict === "PASS").length;
-    const failed = verdicts.filter((verdict) => verdict === "FAIL").length;
-    console.log(`\n${passed} PASS, ${failed} FAIL (ratio = ours / redis)`);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Workloads.
+// Context.
 
 interface Context {
   sides: Side[];
   sizes: Sizes;
-  commands: Commands;
+  commands: ServerCommands;
+  temporaryRoot: string;
+  /** A fresh directory under the temporary root. */
+  freshDirectory: (label: string) => Promise<string>;
   /** Lazily written file of `sizes.keys` SET commands. */
   setCommandsFile: () => Promise<string>;
+  /** Lazily made dump.rdb of those keys, written by Redis. */
+  referenceDump: () => Promise<string>;
 }
 
-const PERSISTENCE_OFF = ["--appendonly", "no"];
-const AOF_EVERYSEC = ["--appendonly", "yes", "--appendfsync", "everysec"];
-const AOF_REPLAY = [
-  "--appendonly",
-  "yes",
-  "--appendfsync",
-  "everysec",
-  "--appendfilename",
-  REPLAY_FILE_NAME,
-];
+const startedAt = performance.now();
 
-/** Keeps the best figure per side across rounds; a failure in any round sticks. */
-function record(row: Row, side: Side, outcome: Outcome): void {
-  const text = outcome.ok ? formatValue(row.unit, outcome.value) : `failed: ${outcome.reason}`;
-  console.error(`  [${side}] ${row.name}: ${text}`);
-  if (outcome.ok) (row.samples[side] ??= []).push(outcome.value);
-  const previous = row.results[side];
-  if (previous && !previous.ok) return;
-  if (!outcome.ok || !previous) {
-    row.results[side] = outcome;
-    return;
-  }
-  const better = BIGGER_IS_BETTER[row.unit]
-    ? outcome.value > previous.value
-    : outcome.value < previous.value;
-  if (better) row.results[side] = outcome;
+/** A progress line on stderr, with the seconds since the start. */
+function progress(text: string): void {
+  console.error(`[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${text}`);
 }
 
-/** Calls `run` once per side per round, alternating which side goes first. */
-async function forEachRound(
-  context: Context,
-  label: string,
-  rounds: number,
-  run: (side: Side) => Promise<void>,
-): Promise<void> {
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? context.sides : [...context.sides].reverse();
-    for (const side of order) {
-      console.error(`${label}: ${side}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""}`);
-      await run(side);
-    }
-  }
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => promise ??= make();
 }
 
-/** One redis-benchmark invocation feeding one or more rows. */
+// ---------------------------------------------------------------------------
+// redis-benchmark rows: one long-lived server per side, the idle one paused.
+
 interface BenchmarkStep {
-  test: string;
-  requests: number;
-  extraArgs: string[];
-  outputs: { row: Row; pick: (result: BenchmarkResult) => number }[];
+  label: string;
+  spec: BenchmarkSpec;
+  prepare?: Prepare;
+  outputs: { row: Row; pick: "rps" | "p99" }[];
 }
 
-/** Runs `steps` against one server per side, restarting it if a test crashed it. */
-async function runBenchmarkSteps(
+function throughputSteps(sizes: Sizes, planRow: PlanRow): BenchmarkStep[] {
+  const steps: BenchmarkStep[] = [];
+  const add = (test: BenchmarkTest, pipeline: number, planned: boolean) => {
+    const name = pipeline > 1 ? `${test.name} -P ${pipeline}` : test.name;
+    const group = planned ? "planned" : "throughput";
+    const rps = planRow({
+      name,
+      unit: "rps",
+      target: higher(pipeline > 1 ? 0.85 : 0.95),
+      cpuTarget: 1.2,
+      summary: planned ? "planned commands" : pipeline > 1 ? "-P 16" : "no pipelining",
+    }, group);
+    const outputs: BenchmarkStep["outputs"] = [{ row: rps, pick: "rps" }];
+    if (test.name === "GET" && pipeline === 1) {
+      outputs.push({
+        row: planRow({ name: "GET p99 latency", unit: "ms", target: lower(1.3) }, group),
+        pick: "p99",
+      });
+    }
+    const base = pipeline > 1 ? sizes.pipelinedRequests : sizes.requests;
+    steps.push({
+      label: `${name}${planned ? " (planned)" : ""}`,
+      spec: {
+        test: test.test,
+        requests: Math.round(
+          base * ((pipeline > 1 ? test.pipelinedWeight : undefined) ?? test.weight ?? 1),
+        ),
+        clients: CLIENTS,
+        pipeline,
+        randomKeys: RANDOM_KEYS,
+      },
+      prepare: test.prepare,
+      outputs,
+    });
+  };
+  // All plain tests first, then the pipelined ones: LPUSH then RPOP leaves
+  // the list as it found it, so the pipelined RPOP pops real elements too.
+  for (const test of THROUGHPUT_TESTS) add(test, 1, false);
+  for (const test of THROUGHPUT_TESTS) if (test.pipelined) add(test, PIPELINE, false);
+  for (const test of PLANNED_BENCHMARKS) add(test, 1, true);
+  return steps;
+}
+
+type Preparation = Awaited<ReturnType<Prepare>>;
+
+/** The two servers of a pair, started on demand and restarted (and prepared again) if one died. */
+class ServerPair {
+  #servers: Partial<Record<Side, ServerProcess>> = {};
+  #prepared: Partial<Record<Side, Preparation>> = {};
+
+  constructor(readonly context: Context, readonly flags: readonly string[]) {}
+
+  /** The running, paused server of `side`, prepared for `step` if it had to be started. */
+  async server(side: Side, step: BenchmarkStep, prepareFresh = true): Promise<ServerProcess> {
+    const current = this.#servers[side];
+    if (current?.running) return current;
+    if (current) {
+      console.error(`  [${side}] server exited; starting a fresh one`);
+      await current.stop();
+    }
+    const server = await ServerProcess.start(side, this.context.commands, {
+      dir: await this.context.freshDirectory(side),
+      flags: this.flags,
+    });
+    this.#servers[side] = server;
+    if (prepareFresh) await this.prepare(side, step, server);
+    else await server.pause();
+    return server;
+  }
+
+  /** Runs `step.prepare` on the server of `side` (resumed meanwhile). */
+  async prepare(side: Side, step: BenchmarkStep, given?: ServerProcess): Promise<Preparation> {
+    let preparation: Preparation;
+    try {
+      const server = given ?? await this.server(side, step, false);
+      await server.resume();
+      try {
+        preparation = step.prepare ? await step.prepare(server) : { ok: true };
+      } finally {
+        await server.pause();
+      }
+    } catch (error) {
+      preparation = { ok: false, reason: errorMessage(error), notImplemented: false };
+    }
+    this.#prepared[side] = preparation;
+    return preparation;
+  }
+
+  /** What the last preparation of `side` gave. */
+  preparation(side: Side): Preparation | undefined {
+    return this.#prepared[side];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(Object.values(this.#servers).map((server) => server.stop()));
+  }
+}
+
+/**
+ * Whether `side` can skip `round` of `rows`: a side that lacks the feature
+ * gains nothing from another round, and Redis beside a row of ours that is
+ * not implemented yet needs one run for reference, not a median.
+ */
+function skipRound(rows: readonly Row[], side: Side, round: number): boolean {
+  if (rows.every((row) => row.settled(side))) return true;
+  return side === "redis" && round > 0 && rows.every((row) => row.settled("ours"));
+}
+
+/** Feeds one run's outcome to the step's rows: rps and CPU, or p99. */
+function recordStep(step: BenchmarkStep, side: Side, outcome: Outcome, p99?: Outcome): void {
+  for (const { row, pick } of step.outputs) {
+    row.record(side, pick === "p99" && p99 ? p99 : outcome);
+  }
+}
+
+/** Runs `steps` on a pair of servers started with `flags`, alternating sides round by round. */
+async function runBenchmarkPair(
   context: Context,
   label: string,
   flags: readonly string[],
@@ -944,404 +509,430 @@ async function runBenchmarkSteps(
 ): Promise<void> {
   const steps = allSteps.filter((step) => step.outputs.some((output) => output.row.selected));
   if (steps.length === 0) return;
-  await forEachRound(context, label, context.sizes.rounds, async (side) => {
-    let server: ServerProcess | undefined;
-    try {
-      for (const step of steps) {
-        // A failure sticks, so a later round need not repeat it (or its timeout).
-        if (step.outputs.every(({ row }) => row.results[side]?.ok === false)) continue;
-        let outcome: { ok: true; result: BenchmarkResult } | { ok: false; reason: string };
-        try {
-          if (!server?.running) {
-            if (server) {
-              console.error(`  [${side}] server exited; restarting it`);
-              await server.stop();
-            }
-            server =
-              (await ServerProcess.start(side, context.commands, await freshDirectory(side), flags))
-                .server;
-          }
-          outcome = await runBenchmark(server.port, step.test, step.requests, step.extraArgs);
-          if (!outcome.ok && !server.running) {
-            outcome = {
-              ok: false,
-              reason: `${outcome.reason}; the server exited\n${await server.logTail()}`,
-            };
-          }
-        } catch (error) {
-          outcome = { ok: false, reason: errorMessage(error) };
-        }
-        for (const { row, pick } of step.outputs) {
-          const result: Outcome = outcome.ok
-            ? { ok: true, value: pick(outcome.result) }
-            : { ok: false, reason: outcome.reason };
-          record(row, side, result);
-        }
-      }
-    } finally {
-      await server?.stop();
-    }
-  });
-}
-
-async function runThroughput(context: Context, rows: Rows): Promise<void> {
-  const { sizes } = context;
-  const rps = (result: BenchmarkResult) => result.rps;
-  const steps: BenchmarkStep[] = [
-    {
-      test: "set",
-      requests: sizes.requests,
-      extraArgs: [],
-      outputs: [{ row: rows.set, pick: rps }],
-    },
-    {
-      test: "get",
-      requests: sizes.requests,
-      extraArgs: [],
-      outputs: [{ row: rows.get, pick: rps }, { row: rows.p99, pick: (result) => result.p99 }],
-    },
-    {
-      test: "set",
-      requests: sizes.pipelinedRequests,
-      extraArgs: ["-P", String(PIPELINE)],
-      outputs: [{ row: rows.setPipelined, pick: rps }],
-    },
-    {
-      test: "get",
-      requests: sizes.pipelinedRequests,
-      extraArgs: ["-P", String(PIPELINE)],
-      outputs: [{ row: rows.getPipelined, pick: rps }],
-    },
-    ...SUITE_TESTS.map((test, index) => ({
-      test,
-      requests: sizes.suiteRequests,
-      extraArgs: [],
-      outputs: [{ row: rows.suite[index]!, pick: rps }],
-    })),
-  ];
-  await runBenchmarkSteps(
-    context,
-    "Throughput and latency, persistence off",
-    PERSISTENCE_OFF,
-    steps,
-  );
-
-  // Geometric mean over the suite tests that produced a ratio.
-  const ratios = rows.suite.map(rowRatio).filter((ratio): ratio is number => ratio !== undefined);
-  if (ratios.length > 0) {
-    rows.geomean.ratio = Math.exp(
-      ratios.reduce((sum, ratio) => sum + Math.log(ratio), 0) / ratios.length,
-    );
-  }
-  const ran = rows.suite.filter((row) => row.selected).length;
-  const failed = rows.suite.filter((row) => row.results.ours && !row.results.ours.ok).length;
-  if (rows.geomean.selected) {
-    rows.geomean.notes.push(`over ${ratios.length} of ${ran} tests`);
-    if (failed > 0) rows.geomean.failure = `${failed} suite test(s) failed on ours`;
-  }
-}
-
-async function runAof(context: Context, rows: Rows): Promise<void> {
-  await runBenchmarkSteps(context, "SET with AOF everysec", AOF_EVERYSEC, [{
-    test: "set",
-    requests: context.sizes.requests,
-    extraArgs: [],
-    outputs: [{ row: rows.aofSet, pick: (result) => result.rps }],
-  }]);
-}
-
-async function measureMemory(server: ServerProcess, context: Context): Promise<Outcome> {
-  const keys = context.sizes.keys;
-  const file = await context.setCommandsFile();
-  await sleep(500);
-  const rssBefore = await processTreeRss(server.pid);
-  const usedRssBefore = server.side === "redis"
-    ? await infoField(server.port, "memory", "used_memory_rss")
-    : 0;
-  const begin = performance.now();
-  const errors = await pipeCommands(server.port, file, keys);
-  const loadSeconds = (performance.now() - begin) / 1000;
-  if (errors > 0) return { ok: false, reason: `${errors} of ${keys} SETs replied an error` };
-  const size = await dbsize(server.port);
-  if (size !== keys) return { ok: false, reason: `DBSIZE is ${size} after loading ${keys} keys` };
-  // Let allocators settle; Redis also refreshes used_memory_rss from its cron.
-  await sleep(1500);
-  const rssAfter = await processTreeRss(server.pid);
-  const rssGrowth = rssAfter - rssBefore;
-  const loaded = `loaded in ${loadSeconds.toFixed(2)} s`;
-  if (server.side === "ours") {
-    return {
-      ok: true,
-      value: rssGrowth,
-      detail: `process RSS ${formatValue("bytes", rssBefore)} -> ${
-        formatValue("bytes", rssAfter)
-      }, ${loaded}`,
-    };
-  }
-  const usedRssAfter = await infoField(server.port, "memory", "used_memory_rss");
-  const usedMemory = await infoField(server.port, "memory", "used_memory");
-  return {
-    ok: true,
-    value: usedRssAfter - usedRssBefore,
-    detail: `used_memory_rss growth; process RSS growth ${formatValue("bytes", rssGrowth)}, ` +
-      `used_memory ${formatValue("bytes", usedMemory)}, ${loaded}`,
-  };
-}
-
-async function measureReplay(side: Side, context: Context): Promise<Outcome> {
-  const keys = context.sizes.keys;
-  const file = await context.setCommandsFile();
-  // An empty start first: the baseline cost of starting at all (and, for
-  // ours, it warms Deno's transpile cache so the timed start does not pay it).
-  const empty = await ServerProcess.start(
-    side,
-    context.commands,
-    await freshDirectory(side),
-    AOF_REPLAY,
-  );
-  await empty.server.stop();
-  // Each start gets its own copy: Redis 7 moves the file into appendonlydir/.
-  const dir = await freshDirectory(side);
+  const pair = new ServerPair(context, flags);
   try {
-    await Deno.copyFile(file, join(dir, REPLAY_FILE_NAME));
-    const { server, startSeconds } = await ServerProcess.start(
-      side,
-      context.commands,
-      dir,
-      AOF_REPLAY,
-      600_000,
-    );
-    try {
-      const size = await dbsize(server.port);
-      if (size !== keys) {
-        return { ok: false, reason: `DBSIZE is ${size} after replaying ${keys} SETs` };
+    for (const step of steps) {
+      progress(`${label}: ${step.label}`);
+      for (const side of context.sides) await pair.prepare(side, step);
+      for (let round = 0; round < context.sizes.rounds; round++) {
+        for (const side of context.sides) {
+          const preparation = pair.preparation(side);
+          if (preparation && !preparation.ok) {
+            if (round === 0) recordStep(step, side, preparation);
+            continue;
+          }
+          if (skipRound(step.outputs.map(({ row }) => row), side, round)) continue;
+          await measureStep(pair, step, side, round);
+        }
       }
-      return {
-        ok: true,
-        value: startSeconds,
-        detail: `spawn to first PONG; empty start took ${empty.startSeconds.toFixed(2)} s; ` +
-          `DBSIZE ${size}`,
-      };
-    } finally {
-      await server.stop();
     }
   } finally {
-    // Copies of a 1M-command AOF add up over the rounds.
+    await pair.stop();
+  }
+}
+
+/** One redis-benchmark run on `side`: resume, wait for quiet, CPU before, run, CPU after, pause. */
+async function measureStep(
+  pair: ServerPair,
+  step: BenchmarkStep,
+  side: Side,
+  round: number,
+): Promise<void> {
+  let server: ServerProcess | undefined;
+  try {
+    server = await pair.server(side, step);
+    const preparation = pair.preparation(side);
+    if (preparation && !preparation.ok) {
+      recordStep(step, side, preparation);
+      return;
+    }
+    await server.resume();
+    const quiet = await waitUntilQuiet(server.pid, { minimumMs: 50, maximumMs: 3000 });
+    if (!quiet.quiet) {
+      step.outputs[0]!.row.notes.push(
+        `${side} was still busy after ${quiet.waitedMs.toFixed(0)} ms before round ${round + 1}`,
+      );
+    }
+    const spec = { ...step.spec, test: preparation?.command ?? step.spec.test };
+    const before = await sampleProcessTree(server.pid);
+    const result = await runRedisBenchmark(server.port, spec);
+    if (!result.ok) {
+      const died = server.running ? "" : `; the server exited\n${await server.logTail()}`;
+      recordStep(step, side, {
+        ok: false,
+        reason: result.reason + died,
+        notImplemented: result.notImplemented,
+      });
+      return;
+    }
+    const after = await sampleProcessTree(server.pid);
+    recordStep(step, side, {
+      ok: true,
+      value: result.rps,
+      cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+      operations: spec.requests,
+    }, { ok: true, value: result.p99Ms });
+  } catch (error) {
+    recordStep(step, side, { ok: false, reason: errorMessage(error) });
+  } finally {
+    await server?.pause().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Rows measured by this process on fresh servers, as data.
+
+/** A workload that starts its own servers; `measure` gives one outcome per row. */
+interface FreshWorkload {
+  label: string;
+  rows: RowSpec[];
+  /**
+   * How many measurements may run at once (default 1). Only for rows whose
+   * figure is memory: contention changes how long a load takes, not what
+   * it leaves resident. Capped where this process's sockets or the
+   * machine's memory would not allow more.
+   */
+  concurrency?: number;
+  /** Consecutive workloads of one pool share its `concurrency` (the memory shapes). */
+  pool?: string;
+  /** What `--only` may name to pick all of its rows. */
+  group: string;
+  measure: (context: Context, side: Side) => Promise<Outcome[]>;
+}
+
+/** Starts a fresh server of `side` with `flags`, runs `use`, stops it and removes its directory. */
+async function withServer<T>(
+  context: Context,
+  side: Side,
+  flags: readonly string[],
+  use: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const dir = await context.freshDirectory(side);
+  const server = await ServerProcess.start(side, context.commands, { dir, flags });
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-/**
- * Subscribers count the bytes they receive (every delivery has the same,
- * known size) while one connection publishes in pipelined batches; the
- * figure is deliveries per second until the last subscriber has everything.
- * The subscribers run in this process, so the load generator limits the
- * figure for both servers alike.
- */
-async function measurePubsub(server: ServerProcess, context: Context): Promise<Outcome> {
-  const { subscribers: subscriberCount, messages } = context.sizes;
-  const subscribers: RespClient[] = [];
-  let publisher: RespClient | undefined;
-  try {
-    for (let first = 0; first < subscriberCount; first += 50) {
-      const batch = await Promise.all(
-        Array.from(
-          { length: Math.min(50, subscriberCount - first) },
-          () => RespClient.connect(server.port),
+function shapeWorkload(shape: Shape, sizes: Sizes): FreshWorkload {
+  return {
+    label: `Memory: ${shape.name}`,
+    group: "memory",
+    rows: [{ name: `memory: ${shape.name}`, unit: "bytes", target: lower(1.5) }],
+    concurrency: sizes.memoryConcurrency,
+    pool: "memory",
+    measure: async (context, side) => {
+      const outcome = await measureShape(side, shape, context.commands, sizes.memorySettleMs);
+      if (!outcome.ok) {
+        return [{ ok: false, reason: outcome.reason, notImplemented: outcome.notImplemented }];
+      }
+      return [{
+        ok: true,
+        value: outcome.after.rss - outcome.before.rss,
+        cpuSeconds: outcome.after.cpuSeconds - outcome.before.cpuSeconds,
+        detail: describeMeasurement(outcome),
+      }];
+    },
+  };
+}
+
+/** Sockets this process may hold for idle clients at once, well inside its open-files limit. */
+const IDLE_SOCKET_BUDGET = 16_000;
+
+/** Idle-connection measurements at once: as many as the socket budget holds, at most 6. */
+function idleConnectionConcurrency(sizes: Sizes): number {
+  return Math.max(1, Math.min(6, Math.floor(IDLE_SOCKET_BUDGET / sizes.idleConnections)));
+}
+
+function freshWorkloads(sizes: Sizes): FreshWorkload[] {
+  const keys = formatCount(sizes.keys);
+  const mib = `${Math.round(sizes.bulkBytes / MIB)} MB`;
+  return [
+    {
+      label: "AOF replay at start-up",
+      group: "aof",
+      rows: [{ name: `AOF replay at start-up, ${keys} SETs`, unit: "seconds", target: lower(1.0) }],
+      measure: async (context, side) => [
+        await measureAofReplay(
+          side,
+          context.commands,
+          context.freshDirectory,
+          await context.setCommandsFile(),
+          sizes.keys,
         ),
-      );
-      subscribers.push(...batch);
-      const replies = await Promise.all(
-        batch.map((client) => client.command(["SUBSCRIBE", PUBSUB_CHANNEL])),
-      );
-      for (const reply of replies) {
-        if (!Array.isArray(reply) || reply[0] !== "subscribe") {
-          return {
-            ok: false,
-            skipped: true,
-            reason: `SUBSCRIBE replied ${describeReply(reply)}`,
-          };
-        }
-      }
-    }
-    const delivery = `*3\r\n$7\r\nmessage\r\n$${PUBSUB_CHANNEL.length}\r\n${PUBSUB_CHANNEL}\r\n` +
-      `$${PUBSUB_PAYLOAD.length}\r\n${PUBSUB_PAYLOAD}\r\n`;
-    const expectedBytes = delivery.length * messages;
-    publisher = await RespClient.connect(server.port);
-    const batchSize = 50;
-    const begin = performance.now();
-    const received = Promise.all(subscribers.map((client) => client.skipBytes(expectedBytes)));
-    received.catch(() => {}); // Awaited below; avoid an unhandled rejection meanwhile.
-    for (let sent = 0; sent < messages; sent += batchSize) {
-      const count = Math.min(batchSize, messages - sent);
-      const command = encodeCommand(["PUBLISH", PUBSUB_CHANNEL, PUBSUB_PAYLOAD]);
-      const bytes = new Uint8Array(command.length * count);
-      for (let i = 0; i < count; i++) bytes.set(command, i * command.length);
-      await publisher.write(bytes);
-      for (let i = 0; i < count; i++) {
-        const reply = await withTimeout(publisher.readReply(), 60_000, "PUBLISH");
-        if (reply !== subscriberCount) {
-          return {
-            ok: false,
-            reason: `PUBLISH replied ${describeReply(reply)}, expected ${subscriberCount}`,
-          };
-        }
-      }
-    }
-    await withTimeout(received, 120_000, "waiting for deliveries");
-    const seconds = (performance.now() - begin) / 1000;
-    return {
-      ok: true,
-      value: (subscriberCount * messages) / seconds,
-      detail: `${messages} messages to ${subscriberCount} subscribers in ${seconds.toFixed(2)} s`,
-    };
-  } finally {
-    for (const client of subscribers) client.close();
-    publisher?.close();
-  }
+      ],
+    },
+    {
+      label: "PUBLISH fan-out",
+      group: "pubsub",
+      rows: [{ name: `PUBLISH to ${formatCount(sizes.subscribers)} subscribers`, unit: "msg/s" }],
+      measure: (context, side) =>
+        withServer(context, side, PERSISTENCE_OFF, async (server) => [
+          await measurePubsub(server, sizes.subscribers, sizes.messages),
+        ]),
+    },
+    ...planShapes(sizes.memoryScale).map((shape) => shapeWorkload(shape, sizes)),
+    {
+      label: "Idle connections",
+      group: "connections",
+      rows: [
+        {
+          name: `memory per idle connection (${formatCount(sizes.idleConnections)} clients)`,
+          unit: "bytes",
+          target: lower(16 * 1024, "ours"),
+        },
+        {
+          name: `RSS after ${formatCount(sizes.idleConnections)} clients left, vs before`,
+          unit: "percent",
+          target: lower(20, "ours"),
+        },
+      ],
+      concurrency: idleConnectionConcurrency(sizes),
+      measure: (context, side) =>
+        withServer(context, side, PERSISTENCE_OFF, async (server) => {
+          const outcomes = await measureIdleConnections(
+            server,
+            sizes.idleConnections,
+            sizes.idleMs,
+          );
+          return [outcomes.perConnection, outcomes.afterDisconnect];
+        }),
+    },
+    {
+      label: `One ${mib} bulk`,
+      group: "connections",
+      rows: [
+        { name: `${mib} SET: peak RSS growth`, unit: "bytes" },
+        { name: `${mib} SET, DEL, disconnect: RSS growth after idle`, unit: "bytes" },
+      ],
+      // Ours peaks at about three times the value.
+      concurrency: sizes.bulkBytes <= 100 * MIB ? 6 : 2,
+      measure: (context, side) =>
+        withServer(context, side, PERSISTENCE_OFF, async (server) => {
+          const outcomes = await measureBulk(server, sizes.bulkBytes, sizes.idleMs);
+          return [outcomes.peak, outcomes.afterIdle];
+        }),
+    },
+    {
+      label: "Accepting connections",
+      group: "connections",
+      rows: [{
+        name: `accept ${formatCount(sizes.acceptConnections)} connections, 100 at a time`,
+        unit: "seconds",
+        target: lower(2.0),
+      }],
+      measure: (context, side) =>
+        withServer(context, side, PERSISTENCE_OFF, async (server) => [
+          await measureAccept(server, sizes.acceptConnections),
+        ]),
+    },
+    {
+      label: "RDB SAVE (planned)",
+      group: "planned",
+      rows: [{ name: `RDB SAVE, ${keys} keys`, unit: "seconds", target: lower(1.0) }],
+      measure: async (context, side) => {
+        const file = await context.setCommandsFile();
+        return await withServer(context, side, PERSISTENCE_OFF, async (server) => [
+          await measureRdbSave(server, file, sizes.keys),
+        ]);
+      },
+    },
+    {
+      label: "RDB load (planned)",
+      group: "planned",
+      rows: [{ name: `RDB load at start-up, ${keys} keys`, unit: "seconds", target: lower(1.0) }],
+      measure: async (context, side) => [
+        await measureRdbLoad(
+          side,
+          context.commands,
+          context.freshDirectory,
+          await context.referenceDump(),
+          sizes.keys,
+        ),
+      ],
+    },
+    {
+      label: "maxmemory hit ratio (planned)",
+      group: "planned",
+      rows: [{
+        name: `maxmemory ${Math.round(sizes.hitRatio.maxmemory / MIB)} MB allkeys-lru, ` +
+          "Zipf GET/SET hit ratio",
+        unit: "hit ratio",
+        target: higher(0.95),
+      }],
+      concurrency: 2,
+      measure: (context, side) =>
+        withServer(context, side, hitRatioFlags(sizes.hitRatio), async (server) => [
+          await measureHitRatio(server, sizes.hitRatio),
+        ]),
+    },
+  ];
 }
 
-/** Runs a custom measurement on a fresh server per side and round. */
-async function runPerServer(
+/** A workload and the rows it feeds. */
+interface FreshEntry {
+  workload: FreshWorkload;
+  rows: Row[];
+}
+
+/**
+ * Runs workloads `rounds` times per side in the order ours, Redis, ours,
+ * Redis..., at most `concurrency` measurements at a time (memory rows only:
+ * a timing row must have the machine to itself). Every workload's first
+ * round goes before any later round, so a side found lacking the feature
+ * is not measured again.
+ */
+async function runFreshGroup(
   context: Context,
-  row: Row,
-  label: string,
-  flags: readonly string[],
-  rounds: number,
-  measure: (server: ServerProcess) => Promise<Outcome>,
+  entries: readonly FreshEntry[],
+  concurrency: number,
 ): Promise<void> {
-  if (!row.selected) return;
-  await forEachRound(context, label, rounds, async (side) => {
-    if (row.results[side]?.ok === false) return;
-    let outcome: Outcome;
-    let server: ServerProcess | undefined;
+  const selected = entries.filter(({ rows }) => rows.some((row) => row.selected));
+  const { rounds } = context.sizes;
+  const firstRounds = new Map<
+    FreshEntry,
+    { pending: number; done: Promise<void>; finish: () => void }
+  >();
+  for (const entry of selected) {
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => finish = resolve);
+    firstRounds.set(entry, { pending: context.sides.length, done, finish });
+  }
+  type Task = { entry: FreshEntry; side: Side; round: number };
+  const tasks: Task[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const entry of selected) {
+      for (const side of context.sides) tasks.push({ entry, side, round });
+    }
+  }
+  const run = async ({ entry, side, round }: Task) => {
+    const first = firstRounds.get(entry)!;
+    if (round > 0) await first.done;
     try {
-      server =
-        (await ServerProcess.start(side, context.commands, await freshDirectory(side), flags))
-          .server;
-      outcome = await measure(server);
-    } catch (error) {
-      outcome = { ok: false, reason: errorMessage(error) };
+      if (skipRound(entry.rows, side, round)) return;
+      progress(
+        `${entry.workload.label}: ${side}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""}`,
+      );
+      let outcomes: Outcome[];
+      try {
+        outcomes = await entry.workload.measure(context, side);
+      } catch (error) {
+        outcomes = entry.rows.map(() => ({ ok: false, reason: errorMessage(error) }));
+      }
+      entry.rows.forEach((row, index) => row.record(side, outcomes[index]!));
     } finally {
-      await server?.stop();
+      if (round === 0 && --first.pending === 0) first.finish();
     }
-    record(row, side, outcome);
-  });
-}
-
-async function runReplay(context: Context, row: Row): Promise<void> {
-  if (!row.selected) return;
-  await forEachRound(context, "AOF replay at start-up", context.sizes.rounds, async (side) => {
-    if (row.results[side]?.ok === false) return;
-    let outcome: Outcome;
-    try {
-      outcome = await measureReplay(side, context);
-    } catch (error) {
-      outcome = { ok: false, reason: errorMessage(error) };
-    }
-    record(row, side, outcome);
-  });
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await run(tasks[next++]!);
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, tasks.length)) }, worker),
+  );
 }
 
 // ---------------------------------------------------------------------------
 // Plan and entry point.
 
-interface Rows {
-  all: Row[];
-  set: Row;
-  get: Row;
-  setPipelined: Row;
-  getPipelined: Row;
-  suite: Row[];
-  geomean: Row;
-  aofSet: Row;
-  p99: Row;
-  memory: Row;
-  replay: Row;
-  pubsub: Row;
-}
-
-function planRows(sizes: Sizes, only: string | undefined): Rows {
-  const all: Row[] = [];
-  const matches = (name: string) => !only || name.toLowerCase().includes(only.toLowerCase());
-  const row = (name: string, unit: Unit, target?: Target): Row => {
-    const created: Row = {
-      name,
-      unit,
-      target,
-      selected: matches(name),
-      results: {},
-      samples: {},
-      notes: [],
-    };
-    all.push(created);
-    return created;
-  };
-  const higher = (bound: number): Target => ({ better: "higher", bound });
-  const lower = (bound: number): Target => ({ better: "lower", bound });
-  const rows: Rows = {
-    all,
-    set: row(`SET, ${CLIENTS} clients`, "rps", higher(0.9)),
-    get: row(`GET, ${CLIENTS} clients`, "rps", higher(0.9)),
-    setPipelined: row(`SET, ${CLIENTS} clients, -P ${PIPELINE}`, "rps", higher(0.6)),
-    getPipelined: row(`GET, ${CLIENTS} clients, -P ${PIPELINE}`, "rps", higher(0.6)),
-    suite: SUITE_TESTS.map((test) => row(`suite ${test.toUpperCase()}`, "rps", higher(0.7))),
-    geomean: row("suite geometric mean", "rps", higher(0.85)),
-    aofSet: row(`SET, ${CLIENTS} clients, AOF everysec`, "rps", higher(0.9)),
-    p99: row(`GET p99 latency, ${CLIENTS} clients`, "ms", lower(1.5)),
-    memory: row(`memory, ${formatCount(sizes.keys)} keys x 16 B values`, "bytes", lower(2.0)),
-    replay: row(`AOF replay at start-up, ${formatCount(sizes.keys)} SETs`, "seconds", lower(1.5)),
-    pubsub: row(`PUBLISH to ${formatCount(sizes.subscribers)} subscribers`, "deliveries"),
-  };
-  // The mean needs its parts, and the parts are meaningless without the mean.
-  if (rows.geomean.selected || rows.suite.some((suiteRow) => suiteRow.selected)) {
-    rows.geomean.selected = true;
-  }
-  if (rows.geomean.selected && !rows.suite.some((suiteRow) => suiteRow.selected)) {
-    for (const suiteRow of rows.suite) suiteRow.selected = true;
-  }
-  return rows;
-}
+/** Creates a row of `group` (what `--only` may name besides a row's name). */
+type PlanRow = (spec: RowSpec, group: string) => Row;
 
 async function commandOutput(command: string, args: string[]): Promise<string | undefined> {
   try {
     const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
       .output();
-    return decoder.decode(output.stdout).trim();
+    return new TextDecoder().decode(output.stdout).trim();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
 }
 
+/** The machine, the servers and the sizes, printed beside the table. */
 async function describeMachine(
   redisVersion: string | undefined,
-  commands: Commands,
+  commands: ServerCommands,
   sizes: Sizes,
   quick: boolean,
-) {
-  const cpuinfo = await readProcFile("/proc/cpuinfo");
+  loadAtStart: number[],
+  seconds: number,
+): Promise<void> {
+  const cpuinfo = await commandOutput("cat", ["/proc/cpuinfo"]) ?? "";
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown CPU";
-  const load = Deno.loadavg().map((value) => value.toFixed(2));
-  const ours = [...commands.ours, "--port", "<P>", "...", ...commands.oursExtra].map(quoteWord)
-    .join(" ");
+  const cores = await commandOutput("nproc", []) ?? String(navigator.hardwareConcurrency);
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(" ");
   console.log("# redis-clone benchmark\n");
-  console.log(`- CPU: ${model}, ${navigator.hardwareConcurrency} cores available`);
-  console.log(`- load average: ${load.join(" ") || "unknown"}`);
+  console.log(`- machine: ${cores} cores, ${model}`);
   console.log(
-    `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript})`,
+    `- load average (1, 5, 15 min): ${load(loadAtStart)} at the start, ${
+      load(Deno.loadavg())
+    } at the end; the run took ${Math.round(seconds)} s`,
   );
-  console.log(`- redis-server: ${redisVersion ?? "not found on PATH (ours only)"}`);
-  console.log(`- ours: ${ours}`);
   console.log(
-    `- mode: ${quick ? "quick" : "full"}; ${formatCount(sizes.requests)} requests per test ` +
-      `(${formatCount(sizes.pipelinedRequests)} with -P ${PIPELINE}, ${
-        formatCount(sizes.suiteRequests)
-      } ` +
-      `in the suite), ${formatCount(sizes.keys)} keys, ${CLIENTS} clients; ` +
-      `best of ${sizes.rounds} round(s), servers run one at a time`,
+    `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}); redis-server ${
+      redisVersion ?? "not found on PATH (ours only)"
+    }`,
+  );
+  console.log(`- ours: ${describeOurs(commands)}`);
+  console.log(
+    `- ${quick ? "quick" : "full"} run: median of ${sizes.rounds} interleaved round(s); ` +
+      `redis-benchmark -c ${CLIENTS} -r ${formatCount(RANDOM_KEYS)}, ${
+        formatCount(sizes.requests)
+      } requests per test (${formatCount(sizes.pipelinedRequests)} with -P ${PIPELINE}); ` +
+      `the server not being measured is paused; CPU from /proc/<pid>/stat`,
   );
   console.log("");
+}
+
+/** The soft and hard open-files limits this process has (and passes on). */
+async function openFilesLimits(): Promise<{ soft: number; hard: number }> {
+  const text = await commandOutput("sh", ["-c", "ulimit -Sn; ulimit -Hn"]) ?? "";
+  const [soft, hard] = text.split("\n").map((line) =>
+    line === "unlimited" ? Infinity : Number(line)
+  );
+  return { soft: soft ?? 0, hard: hard ?? 0 };
+}
+
+/**
+ * Re-executes this script with the soft limit raised to `needed` (or the
+ * hard limit) when it is lower; returns the child's exit code, or undefined
+ * to carry on in this process.
+ */
+async function ensureOpenFiles(needed: number): Promise<number | undefined> {
+  const { soft, hard } = await openFilesLimits();
+  if (soft >= needed) return undefined;
+  if (Deno.env.get("BENCH_REEXECUTED") || hard <= soft) {
+    console.error(
+      `warning: open-files limit ${soft} (hard ${hard}) is below the ${needed} the connection ` +
+        "rows need; they may fail with 'Too many open files'",
+    );
+    return undefined;
+  }
+  const limit = Math.min(hard, Math.max(needed, 20_000));
+  console.error(`Raising the open-files limit from ${soft} to ${limit} (re-executing).`);
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'ulimit -Sn "$1" && shift && exec "$@"',
+      "sh",
+      String(limit),
+      Deno.execPath(),
+      "run",
+      ...BENCH_PERMISSIONS,
+      new URL(import.meta.url).pathname,
+      ...Deno.args,
+    ],
+    env: { BENCH_REEXECUTED: "1" },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  return (await child.status).code;
 }
 
 async function main(): Promise<number> {
@@ -1349,16 +940,23 @@ async function main(): Promise<number> {
     args: Deno.args,
     options: {
       quick: { type: "boolean", default: false },
-      only: { type: "string" },
+      only: { type: "string", multiple: true },
       rounds: { type: "string" },
+      list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) {
-    console.log("Usage: deno task bench [--quick] [--only <row-name-substring>] [--rounds <n>]");
-    console.log("Env: BENCH_OURS_CMD (command prefix for ours), BENCH_OURS_ARGS (extra flags)");
+    console.log(
+      "Usage: deno task bench [--quick] [--only <row-name-substring or group>]... " +
+        "[--rounds <n>] [--list]",
+    );
+    console.log(
+      "Env: BENCH_OURS_CMD (command prefix for ours), BENCH_OURS_ARGS (extra flags), " +
+        "BENCH_OURS_MAIN, BENCH_PORTS (e.g. 7380-7399)",
+    );
     return 0;
   }
   const sizes = { ...(values.quick ? QUICK_SIZES : FULL_SIZES) };
@@ -1369,98 +967,152 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const oursOverride = splitCommandLine(Deno.env.get("BENCH_OURS_CMD") ?? "");
-  const commands: Commands = {
-    ours: oursOverride.length > 0 ? oursOverride : [
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      MAIN_MODULE,
-    ],
-    oursExtra: splitCommandLine(Deno.env.get("BENCH_OURS_ARGS") ?? ""),
+
+  // The plan: every row, selected or not, so --list and --only see them all.
+  const allRows: Row[] = [];
+  const groups = new Map<Row, string>();
+  const only = (values.only ?? []).map((term) => term.toLowerCase());
+  const planRow: PlanRow = (spec, group) => {
+    const row = new Row(spec);
+    row.selected = only.length === 0 ||
+      only.some((term) => term === group || spec.name.toLowerCase().includes(term));
+    allRows.push(row);
+    groups.set(row, group);
+    return row;
   };
+  const throughput = throughputSteps(sizes, planRow);
+  const aofStep: BenchmarkStep = {
+    label: "SET, AOF everysec",
+    spec: {
+      test: "set",
+      requests: sizes.requests,
+      clients: CLIENTS,
+      pipeline: 1,
+      randomKeys: RANDOM_KEYS,
+    },
+    outputs: [{
+      row: planRow({
+        name: "SET, AOF everysec",
+        unit: "rps",
+        target: higher(0.95),
+        cpuTarget: 1.2,
+      }, "aof"),
+      pick: "rps",
+    }],
+  };
+  const fresh = freshWorkloads(sizes).map((workload) => ({
+    workload,
+    rows: workload.rows.map((spec) => planRow(spec, workload.group)),
+  }));
+  if (values.list) {
+    for (const row of allRows) console.log(`${groups.get(row)!.padEnd(12)} ${row.name}`);
+    return 0;
+  }
+  if (!allRows.some((row) => row.selected)) {
+    console.error(
+      `No row name contains '${only.join("' or '")}' and no group is named so. Rows:\n  ${
+        allRows.map((row) => row.name).join("\n  ")
+      }`,
+    );
+    return 2;
+  }
 
   if (await commandOutput("redis-benchmark", ["--version"]) === undefined) {
     console.error("redis-benchmark is not on PATH; it is needed for the throughput rows.");
     return 1;
   }
-  const rows = planRows(sizes, values.only);
-  if (!rows.all.some((row) => row.selected)) {
-    console.error(
-      `No row name contains '${values.only}'. Rows:\n  ${
-        rows.all.map((row) => row.name).join("\n  ")
-      }`,
+  const needsSockets = allRows.some((row) => row.selected && /connection|clients/.test(row.name));
+  if (needsSockets) {
+    const code = await ensureOpenFiles(
+      Math.max(sizes.acceptConnections, IDLE_SOCKET_BUDGET) + 1000,
     );
-    return 2;
+    if (code !== undefined) return code;
   }
   const redisVersion = await commandOutput("redis-server", ["--version"]);
-  const redisPresent = redisVersion !== undefined;
-  await describeMachine(redisVersion, commands, sizes, values.quick);
+  const commands = serverCommandsFromEnvironment();
+  const loadAtStart = Deno.loadavg();
+  console.error(
+    `Benchmark (${values.quick ? "quick" : "full"}): ours = ${describeOurs(commands)}; ` +
+      `load average ${loadAtStart.map((value) => value.toFixed(2)).join(" ")}`,
+  );
 
-  temporaryRoot = await Deno.makeTempDir({ prefix: "redis-clone-bench-" });
-  let setCommandsPath: Promise<string> | undefined;
+  const temporaryRoot = await Deno.makeTempDir({ prefix: "redis-clone-bench-" });
+  let directoryCounter = 0;
+  const freshDirectory = async (label: string) => {
+    const path = join(temporaryRoot, `${label}-${++directoryCounter}`);
+    await Deno.mkdir(path);
+    return path;
+  };
   const context: Context = {
-    sides: redisPresent ? ["ours", "redis"] : ["ours"],
+    sides: redisVersion !== undefined ? ["ours", "redis"] : ["ours"],
     sizes,
     commands,
-    setCommandsFile: () => {
-      setCommandsPath ??= (async () => {
-        const path = join(temporaryRoot!, "set-commands.resp");
-        const begin = performance.now();
-        await writeSetCommands(path, sizes.keys);
-        console.error(
-          `  wrote ${formatCount(sizes.keys)} SET commands in ${
-            ((performance.now() - begin) / 1000).toFixed(1)
-          } s`,
-        );
-        return path;
-      })();
-      return setCommandsPath;
-    },
+    temporaryRoot,
+    freshDirectory,
+    setCommandsFile: once(async () => {
+      const path = join(temporaryRoot, "set-commands.resp");
+      await writeSetCommands(path, sizes.keys);
+      return path;
+    }),
+    referenceDump: once(async () => {
+      const path = join(temporaryRoot, "reference.rdb");
+      await writeReferenceDump(
+        commands,
+        await freshDirectory("reference"),
+        await context.setCommandsFile(),
+        sizes.keys,
+        path,
+      );
+      return path;
+    }),
   };
 
+  const onSignal = () => {
+    console.error("\nInterrupted: stopping servers and removing temporary files.");
+    killAllChildren();
+    try {
+      Deno.removeSync(temporaryRoot, { recursive: true });
+    } catch {
+      // Nothing left.
+    }
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   const begin = performance.now();
-  await runThroughput(context, rows);
-  await runAof(context, rows);
-  await runPerServer(
-    context,
-    rows.memory,
-    "Memory after loading keys",
-    PERSISTENCE_OFF,
-    1, // Memory use is deterministic enough; loading is the slow part.
-    (server) => measureMemory(server, context),
-  );
-  await runReplay(context, rows.replay);
-  await runPerServer(
-    context,
-    rows.pubsub,
-    "PUBLISH fan-out",
-    PERSISTENCE_OFF,
-    sizes.rounds,
-    (server) => measurePubsub(server, context),
-  );
-  console.error(`Finished in ${((performance.now() - begin) / 1000).toFixed(0)} s\n`);
-
-  if (!redisPresent) console.log("redis-server is not on PATH: showing our figures only.\n");
-  printTable(rows.all, redisPresent);
+  try {
+    await runBenchmarkPair(context, "Throughput, persistence off", PERSISTENCE_OFF, throughput);
+    await runBenchmarkPair(context, "AOF everysec", AOF_EVERYSEC, [aofStep]);
+    for (let first = 0; first < fresh.length;) {
+      const pool = fresh[first]!.workload.pool;
+      let end = first + 1;
+      while (pool !== undefined && end < fresh.length && fresh[end]!.workload.pool === pool) end++;
+      const group = fresh.slice(first, end);
+      await runFreshGroup(context, group, group[0]!.workload.concurrency ?? 1);
+      first = end;
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    killAllChildren();
+    await Deno.remove(temporaryRoot, { recursive: true }).catch(() => {});
+  }
+  const seconds = (performance.now() - begin) / 1000;
+  console.error(`Finished in ${seconds.toFixed(0)} s\n`);
+  await describeMachine(redisVersion, commands, sizes, values.quick, loadAtStart, seconds);
+  if (redisVersion === undefined) console.log("redis-server is not on PATH: ours only.\n");
+  printReport(allRows, redisVersion !== undefined);
   return 0;
 }
 
 if (import.meta.main) {
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
   let code = 1;
   try {
     code = await main();
   } catch (error) {
     console.error(`bench: ${errorMessage(error)}`);
   } finally {
-    cleanupSync();
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    killAllChildren();
   }
   Deno.exit(code);
 }

@@ -1,78 +1,93 @@
 /**
  * Memory benchmark: bytes per element for every value type, ours against
- * `redis-server`.
+ * `redis-server`; bench.ts runs the same shapes as its memory rows.
  *
- * Each shape (1M string keys; hashes, lists, sets and sorted sets as many
- * small collections and as one or a few big ones) is loaded into a fresh
- * server, then into a fresh `redis-server`, one at a time: the machine has two
- * cores, and a second server holding gigabytes would only add noise. The
- * figure is memory growth divided by the number of elements loaded (fields,
- * list entries, members; for strings, keys), so key and collection overhead
- * is spread over the elements, as a capacity planner would count it.
+ * Each shape (1M string keys; hashes, lists, sets, sets of integers and
+ * sorted sets as many small collections and as one or a few big ones; a
+ * stream of 1M entries) is loaded into a fresh server, then into a fresh
+ * `redis-server`, one at a time: the machine has two cores, and a second
+ * server holding gigabytes would only add noise. The figure is the growth
+ * of the process's resident set (RSS, from /proc, the same instrument for
+ * both sides) from before to after loading, and that growth divided by the
+ * number of elements loaded (fields, list entries, members, stream entries;
+ * for strings, keys), so key and collection overhead is spread over the
+ * elements, as a capacity planner would count it.
  *
- * - Ours: process RSS (from `ps`, since Deno reads /proc only with -A) before
- *   and after loading; the server has no GC command, so "after" is sampled
- *   once the load has been idle for `--settle` ms. INFO's used_memory (V8
- *   heap used plus external) is shown too, to tell heap from RSS overhead.
- * - Redis: the growth of `INFO memory` used_memory (what the allocator hands
- *   out) and used_memory_rss (resident pages, what the ratio is taken
- *   against), which Redis refreshes from its cron.
+ * - "Before" is sampled once the fresh server has been quiet (no CPU) for a
+ *   while, "after" once the load has been idle for `--settle` ms and the
+ *   server is quiet again: ours compacts its heap a second after traffic
+ *   stops, and that is the memory it keeps. No command may be sent during
+ *   the wait (a command is activity and would postpone the compaction), so
+ *   RSS comes from /proc before INFO is asked.
+ * - INFO's used_memory is shown beside: for ours the V8 heap used plus
+ *   external buffers, for Redis what its allocator handed out, which tells
+ *   data from allocator and heap slack. Redis's used_memory_rss is its own
+ *   view of the same RSS.
  *
  * Data goes over one raw RESP connection, pipelined in batches (at most
  * `BATCH_COMMANDS` commands or `BATCH_BYTES` bytes; the next batch is sent
  * while the replies of the previous one are read) so neither side pays a
  * round trip per command. Collections get up to `ELEMENTS_PER_COMMAND`
- * elements per HSET/RPUSH/SADD/ZADD. Values are 16 pseudo-random bytes
+ * elements per HSET/RPUSH/SADD/ZADD; a stream gets one XADD per entry with
+ * explicit IDs, 10 per millisecond, `{sensor, temp}` fields as
+ * bench/stream_memory.ts builds them. Values are 16 pseudo-random bytes
  * covering all 256 byte values, so the run also checks the server is binary
  * safe and that such values do not cost more than ASCII: after loading,
  * DBSIZE, the element count of the last key and one stored element are
  * checked. Field names and members are unique across the whole shape (see
- * `encodeElements`). A shape whose commands get an error reply (a command not
- * implemented yet) or fail a check shows `n/a (...)` instead of a figure.
+ * `encodeElements`). A shape whose commands get "ERR unknown command" shows
+ * "not implemented yet"; one that fails a check shows `n/a (...)`.
  *
  * Usage:
  *
  * ```sh
  * deno run --allow-net --allow-read --allow-write --allow-env --allow-run --allow-sys \
  *   bench/memory.ts [--quick] [--only <shape-substring>] [--settle <ms>] [--server ours|redis]
- * BENCH_OURS_ARGS="--v8-flags=--max-semi-space-size=1 --transport deno" deno run ... bench/memory.ts
+ * BENCH_OURS_ARGS="--v8-flags=--max-semi-space-size=1" deno run ... bench/memory.ts
  * BENCH_OURS_MAIN=/tmp/experiment/src/main.ts deno run ... bench/memory.ts --only strings
  * ```
  *
- * `BENCH_OURS_ARGS` words starting with `--v8-flags` go to `deno run`, the rest
- * to the server. `BENCH_OURS_MAIN` runs another copy of the server (to measure
- * a change before making it). `--quick` loads a tenth of each size; `--server`
- * measures one side only. The full run takes about 80 s on an idle machine.
+ * Ours is started as bench/servers.ts describes (`BENCH_OURS_CMD`,
+ * `BENCH_OURS_MAIN`, `BENCH_OURS_ARGS`). `--quick` loads a tenth of each
+ * size; `--server` measures one side only. The full run takes about two
+ * minutes on an idle machine.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
-import { parseReply, type Reply, ReplyError } from "./resp.ts";
+import { isUnknownCommand, type Reply, ReplyError, RespConnection } from "./resp.ts";
+import { sampleProcessTree, waitUntilQuiet } from "./process_stats.ts";
+import {
+  errorMessage,
+  killAllChildren,
+  type ServerCommands,
+  serverCommandsFromEnvironment,
+  ServerProcess,
+  type Side,
+  sleep,
+} from "./servers.ts";
 
-const HOST = "127.0.0.1";
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MAIN_MODULE = join(REPO_ROOT, "src", "main.ts");
 /** A batch is flushed at whichever limit comes first. */
 const BATCH_COMMANDS = 1000;
 const BATCH_BYTES = 256 * 1024;
 const ELEMENTS_PER_COMMAND = 100;
 const VALUE_BYTES = 16;
 /** Idle time before the "empty" sample, so start-up allocation is over. */
-const WARM_UP_MS = 1000;
-const DEFAULT_SETTLE_MS = 2000;
+const WARM_UP_MS = 300;
+/** The default `--settle`: ours compacts after one idle second. */
+export const DEFAULT_SETTLE_MS = 2000;
 /** A shape that takes longer than this on one server costs its row, not the run. */
 const LOAD_TIMEOUT_MS = 300_000;
-const START_TIMEOUT_MS = 30_000;
-const REDIS_RSS_TARGET = 2.0;
+const RSS_TARGET = 1.5;
+/** Stream entry IDs: `BASE_MS + i / 10` milliseconds, sequence `i % 10`. */
+const STREAM_BASE_MS = 1_700_000_000_000;
+const STREAM_ENTRIES_PER_MS = 10;
 
-type ValueKind = "string" | "hash" | "list" | "set" | "zset";
-type Side = "ours" | "redis";
+type ValueKind = "string" | "hash" | "list" | "set" | "intset" | "zset" | "stream";
 
 /** One row of the table: `keys` keys of `kind`, each holding `perKey` elements. */
-interface Shape {
+export interface Shape {
   name: string;
   kind: ValueKind;
   keys: number;
@@ -84,15 +99,27 @@ const PLURAL: Record<ValueKind, string> = {
   hash: "hashes",
   list: "lists",
   set: "sets",
+  intset: "integer sets",
   zset: "zsets",
+  stream: "streams",
 };
 
-function planShapes(scale: number): Shape[] {
+/**
+ * The shapes at `scale` (1 for the full sizes, 0.1 for `--quick`).
+ *
+ * @example
+ * ```ts
+ * planShapes(1)[0]; // { name: "strings 1M x 16 B", kind: "string", keys: 1000000, perKey: 1 }
+ * ```
+ */
+export function planShapes(scale: number): Shape[] {
   const million = 1_000_000 * scale;
   const many = 10_000 * scale;
   const shape = (kind: ValueKind, keys: number, perKey: number): Shape => ({
     name: kind === "string"
       ? `strings ${count(keys)} x ${VALUE_BYTES} B`
+      : kind === "stream"
+      ? `stream of ${count(perKey)} entries`
       : `${PLURAL[kind]} ${count(keys)} x ${count(perKey)}`,
     kind,
     keys,
@@ -106,8 +133,10 @@ function planShapes(scale: number): Shape[] {
     shape("list", 1, million),
     shape("set", many, 100),
     shape("set", 1, million),
+    shape("intset", many, 100),
     shape("zset", many, 100),
     shape("zset", 1, million),
+    shape("stream", 1, million),
   ];
 }
 
@@ -127,7 +156,9 @@ const KEY_PREFIX: Record<ValueKind, string> = {
   hash: "hash:",
   list: "list:",
   set: "set:",
+  intset: "intset:",
   zset: "zset:",
+  stream: "stream:",
 };
 
 /** `key:%09d` and friends. */
@@ -143,6 +174,24 @@ function fieldName(index: number): string {
 /** Set and sorted set members: `member:%09d` (16 bytes, not an integer). */
 function memberName(index: number): string {
   return `member:${String(index).padStart(9, "0")}`;
+}
+
+/** Members of integer sets: the element number itself, so Redis keeps them as an intset. */
+function integerMember(index: number): string {
+  return String(index);
+}
+
+/** Stream entry IDs as `XADD *` gives them to a producer of 10k entries/s. */
+function streamId(index: number): string {
+  const ms = STREAM_BASE_MS + Math.floor(index / STREAM_ENTRIES_PER_MS);
+  return `${ms}-${index % STREAM_ENTRIES_PER_MS}`;
+}
+
+/** The `{sensor, temp}` fields of stream entry `index` (sensor 1-50, temp 15.0-30.0). */
+function streamFields(index: number): string[] {
+  const sensor = String(1 + (mix(index) % 50));
+  const temp = ((150 + (mix(index ^ 0x5bd1e995) % 151)) / 10).toFixed(1);
+  return ["sensor", sensor, "temp", temp];
 }
 
 /** Sorted set scores have a fraction, as most real scores do (Redis stores a double either way). */
@@ -284,6 +333,22 @@ function encodeElements(
       encoder.argument(key);
       for (let i = from; i < to; i++) encoder.argument(memberName(base + i));
       return;
+    case "intset":
+      encoder.command(2 + (to - from));
+      encoder.argument("SADD");
+      encoder.argument(key);
+      for (let i = from; i < to; i++) encoder.argument(integerMember(base + i));
+      return;
+    case "stream":
+      for (let i = from; i < to; i++) {
+        const fields = streamFields(i);
+        encoder.command(3 + fields.length);
+        encoder.argument("XADD");
+        encoder.argument(key);
+        encoder.argument(streamId(i));
+        for (const field of fields) encoder.argument(field);
+      }
+      return;
     case "zset":
       encoder.command(2 + 2 * (to - from));
       encoder.argument("ZADD");
@@ -299,7 +364,7 @@ function encodeElements(
 /** Every batch of commands that loads `shape`. */
 function* batches(shape: Shape): Generator<{ bytes: Uint8Array; commands: number }> {
   const encoder = new BatchEncoder();
-  const perCommand = shape.kind === "string" ? 1 : ELEMENTS_PER_COMMAND;
+  const perCommand = shape.kind === "string" || shape.kind === "stream" ? 1 : ELEMENTS_PER_COMMAND;
   for (let key = 0; key < shape.keys; key++) {
     for (let from = 0; from < shape.perKey; from += perCommand) {
       encodeElements(encoder, shape, key, from, Math.min(from + perCommand, shape.perKey));
@@ -316,7 +381,7 @@ function* batches(shape: Shape): Generator<{ bytes: Uint8Array; commands: number
 }
 
 // ---------------------------------------------------------------------------
-// A minimal RESP2 connection: pipelined writes, replies parsed one at a time.
+// Measuring one shape on one server.
 
 function describeReply(reply: Reply): string {
   if (reply instanceof ReplyError) return reply.message;
@@ -324,268 +389,59 @@ function describeReply(reply: Reply): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-class RespConnection {
-  #conn: Deno.Conn;
-  #buffer = new Uint8Array(64 * 1024);
-  #start = 0;
-  #end = 0;
-
-  private constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  static async open(port: number): Promise<RespConnection> {
-    const conn = await Deno.connect({ hostname: HOST, port });
-    conn.setNoDelay(true);
-    return new RespConnection(conn);
-  }
-
-  async send(bytes: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
-  }
-
-  async command(...args: string[]): Promise<Reply> {
-    const encoder = new BatchEncoder(256);
-    encoder.command(args.length);
-    for (const arg of args) encoder.argument(arg);
-    await this.send(encoder.take());
-    return await this.reply();
-  }
-
-  async reply(): Promise<Reply> {
-    for (;;) {
-      const parsed = parseReply(this.#buffer, this.#start, this.#end);
-      if (parsed !== undefined) {
-        this.#start = parsed[1];
-        return parsed[0];
-      }
-      await this.#fill();
-    }
-  }
-
-  async #fill(): Promise<void> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    if (this.#end === this.#buffer.length) {
-      const pending = this.#end - this.#start;
-      const target = pending * 2 > this.#buffer.length
-        ? new Uint8Array(this.#buffer.length * 2)
-        : this.#buffer;
-      target.set(this.#buffer.subarray(this.#start, this.#end));
-      this.#buffer = target;
-      this.#start = 0;
-      this.#end = pending;
-    }
-    const read = await this.#conn.read(this.#buffer.subarray(this.#end));
-    if (read === null) throw new Error("connection closed by the server");
-    this.#end += read;
-  }
-
-  close(): void {
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Servers, one at a time. Every spawned process is tracked so errors and
-// Ctrl-C kill it.
-
-const liveChildren = new Set<Deno.ChildProcess>();
-
-function killAll(): void {
-  for (const child of liveChildren) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Splits a flag string on blanks, honouring 'single' and "double" quotes. */
-function splitWords(text: string): string[] {
-  return [...text.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
-}
-
-interface OursCommand {
-  main: string;
-  denoFlags: string[];
-  serverFlags: string[];
-}
-
-class ServerProcess {
-  #child: Deno.ChildProcess;
-  #exited = false;
-  #stderr = "";
-  #stderrDone: Promise<void>;
-
-  private constructor(readonly side: Side, readonly port: number, child: Deno.ChildProcess) {
-    this.#child = child;
-    liveChildren.add(child);
-    child.status.finally(() => {
-      this.#exited = true;
-      liveChildren.delete(child);
-    });
-    this.#stderrDone = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        this.#stderr = (this.#stderr + decoder.decode(chunk, { stream: true })).slice(-4000);
-      }
-    })().catch(() => {});
-  }
-
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  get stderrTail(): string {
-    return this.#stderr.trim().split("\n").slice(-5).join("\n");
-  }
-
-  static async start(side: Side, ours: OursCommand, dir: string): Promise<ServerProcess> {
-    const port = freePort();
-    const common = ["--port", String(port), "--bind", HOST, "--appendonly", "no"];
-    const [program, args] = side === "ours"
-      ? [Deno.execPath(), [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        ...ours.denoFlags,
-        ours.main,
-        ...common,
-        ...ours.serverFlags,
-      ]]
-      : ["redis-server", [...common, "--save", "", "--daemonize", "no", "--dir", dir]];
-    const child = new Deno.Command(program, {
-      args,
-      cwd: dir,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const server = new ServerProcess(side, port, child);
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (server.#exited) {
-        await server.#stderrDone;
-        throw new Error(`${side} server exited at start: ${server.stderrTail}`);
-      }
-      try {
-        const connection = await RespConnection.open(port);
-        try {
-          if (await connection.command("PING") === "PONG") return server;
-        } finally {
-          connection.close();
-        }
-      } catch {
-        // Not listening yet.
-      }
-      if (performance.now() > deadline) {
-        await server.stop();
-        throw new Error(`${side} server did not answer PING within ${START_TIMEOUT_MS} ms`);
-      }
-      await sleep(50);
-    }
-  }
-
-  kill(): void {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-
-  /** SIGTERM, then SIGKILL after five seconds. */
-  async stop(): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.#child.kill("SIGTERM");
-      } catch {
-        // Exited meanwhile.
-      }
-      const timer = setTimeout(() => this.kill(), 5000);
-      await this.#child.status;
-      clearTimeout(timer);
-    }
-    await this.#stderrDone;
-  }
-
-  /** Resident set size in bytes, from `ps` (Deno reads /proc only with -A). */
-  async rss(): Promise<number> {
-    const output = await new Deno.Command("ps", {
-      args: ["-o", "rss=", "-p", String(this.pid)],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const kilobytes = Number(new TextDecoder().decode(output.stdout).trim());
-    if (!output.success || !Number.isFinite(kilobytes)) {
-      throw new Error(`ps found no process ${this.pid}`);
-    }
-    return kilobytes * 1024;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Measuring one shape on one server.
-
 /** Memory figures at one moment; `usedMemory`/`usedRss` come from INFO when it has them. */
-interface Sample {
+export interface MemorySample {
+  /** Process tree RSS from /proc. */
   rss: number;
+  /** Process tree CPU seconds so far. */
+  cpuSeconds: number;
   usedMemory: number | undefined;
   usedRss: number | undefined;
 }
 
-interface Measurement {
+/** A shape loaded and measured. */
+export interface ShapeMeasurement {
   ok: true;
-  before: Sample;
-  after: Sample;
+  before: MemorySample;
+  after: MemorySample;
   elements: number;
   loadSeconds: number;
   /** Longest round trip of one batch: a stall shows here rather than as a slow server. */
   slowestBatchMs: number;
 }
 
-type Outcome = Measurement | { ok: false; reason: string };
+/** A measurement, or why there is none (`notImplemented`: the server lacks a command). */
+export type ShapeOutcome = ShapeMeasurement | {
+  ok: false;
+  reason: string;
+  notImplemented: boolean;
+};
 
 /** The outcome of a side left out with `--server`. */
-const NOT_RUN: Outcome = { ok: false, reason: "not run" };
+const NOT_RUN: ShapeOutcome = { ok: false, reason: "not run", notImplemented: false };
 
-async function sample(server: ServerProcess, connection: RespConnection): Promise<Sample> {
-  const info = await connection.command("INFO", "memory");
+/** RSS and CPU first (no command), then INFO memory. */
+async function sample(server: ServerProcess, connection: RespConnection): Promise<MemorySample> {
+  const process = await sampleProcessTree(server.pid);
+  const info = await connection.command(["INFO", "memory"]);
   const field = (name: string) => {
     const match = typeof info === "string" ? new RegExp(`^${name}:(\\d+)`, "m").exec(info) : null;
     return match ? Number(match[1]) : undefined;
   };
   return {
-    rss: await server.rss(),
+    rss: process.residentBytes,
+    cpuSeconds: process.cpuSeconds,
     usedMemory: field("used_memory"),
     usedRss: field("used_memory_rss"),
   };
 }
 
-class LoadFailure extends Error {}
+class LoadFailure extends Error {
+  constructor(message: string, readonly notImplemented = false) {
+    super(message);
+    this.name = "LoadFailure";
+  }
+}
 
 /**
  * Sends every batch and reads its replies, with the next batch already on its
@@ -603,7 +459,10 @@ async function load(connection: RespConnection, shape: Shape): Promise<number> {
       if (reply instanceof ReplyError) firstError ??= reply;
     }
     if (firstError) {
-      throw new LoadFailure(`${firstError.message} (in commands ${sent + 1}-${sent + commands})`);
+      throw new LoadFailure(
+        `${firstError.message} (in commands ${sent + 1}-${sent + commands})`,
+        isUnknownCommand(firstError),
+      );
     }
     sent += commands;
     slowestMs = Math.max(slowestMs, performance.now() - sentAt);
@@ -625,10 +484,11 @@ async function load(connection: RespConnection, shape: Shape): Promise<number> {
 /** DBSIZE, the size of the last key and one stored element, as the data says they must be. */
 async function verify(connection: RespConnection, shape: Shape): Promise<void> {
   const expect = async (args: string[], expected: Reply) => {
-    const reply = await connection.command(...args);
+    const reply = await connection.command(args);
     if (JSON.stringify(reply) !== JSON.stringify(expected)) {
       throw new LoadFailure(
         `${args[0]} replied ${describeReply(reply)}, expected ${describeReply(expected)}`,
+        isUnknownCommand(reply),
       );
     }
   };
@@ -652,19 +512,35 @@ async function verify(connection: RespConnection, shape: Shape): Promise<void> {
       await expect(["SCARD", lastKey], shape.perKey);
       await expect(["SISMEMBER", firstKey, memberName(1)], 1);
       return;
+    case "intset":
+      await expect(["SCARD", lastKey], shape.perKey);
+      await expect(["SISMEMBER", firstKey, integerMember(1)], 1);
+      return;
     case "zset":
       await expect(["ZCARD", lastKey], shape.perKey);
       await expect(["ZSCORE", firstKey, memberName(1)], scoreText(1));
       return;
+    case "stream":
+      await expect(["XLEN", lastKey], shape.perKey);
+      await expect(["XRANGE", firstKey, streamId(1), streamId(1)], [[
+        streamId(1),
+        streamFields(1),
+      ]]);
+      return;
   }
 }
 
-async function measure(
+/**
+ * Loads `shape` into a fresh server of `side` in a temporary directory and
+ * samples memory before and after; the server is stopped and the directory
+ * removed whatever happens.
+ */
+export async function measureShape(
   side: Side,
   shape: Shape,
-  ours: OursCommand,
-  settleMs: number,
-): Promise<Outcome> {
+  commands: ServerCommands,
+  settleMs = DEFAULT_SETTLE_MS,
+): Promise<ShapeOutcome> {
   const dir = await Deno.makeTempDir({ prefix: "redis-clone-memory-" });
   let server: ServerProcess | undefined;
   let connection: RespConnection | undefined;
@@ -675,15 +551,17 @@ async function measure(
     server?.kill();
   }, LOAD_TIMEOUT_MS);
   try {
-    server = await ServerProcess.start(side, ours, dir);
+    server = await ServerProcess.start(side, commands, { dir, flags: ["--appendonly", "no"] });
     connection = await RespConnection.open(server.port);
-    await sleep(WARM_UP_MS);
+    await waitUntilQuiet(server.pid, { minimumMs: WARM_UP_MS, windowMs: 200 });
     const before = await sample(server, connection);
     const begin = performance.now();
     const slowestBatchMs = await load(connection, shape);
     const loadSeconds = (performance.now() - begin) / 1000;
     await verify(connection, shape);
     await sleep(settleMs);
+    // A compaction of a big heap can outlast the settle time.
+    await waitUntilQuiet(server.pid, { windowMs: 200, maximumMs: 10_000 });
     const after = await sample(server, connection);
     return {
       ok: true,
@@ -694,10 +572,22 @@ async function measure(
       slowestBatchMs,
     };
   } catch (error) {
-    if (timedOut) return { ok: false, reason: `timed out after ${LOAD_TIMEOUT_MS / 1000} s` };
-    if (error instanceof LoadFailure) return { ok: false, reason: error.message };
-    const tail = server?.stderrTail;
-    return { ok: false, reason: errorMessage(error) + (tail ? ` (stderr: ${tail})` : "") };
+    if (timedOut) {
+      return {
+        ok: false,
+        reason: `timed out after ${LOAD_TIMEOUT_MS / 1000} s`,
+        notImplemented: false,
+      };
+    }
+    if (error instanceof LoadFailure) {
+      return { ok: false, reason: error.message, notImplemented: error.notImplemented };
+    }
+    const tail = server ? await server.logTail(5) : "";
+    return {
+      ok: false,
+      reason: errorMessage(error) + (tail ? `\n${tail}` : ""),
+      notImplemented: false,
+    };
   } finally {
     clearTimeout(timer);
     connection?.close();
@@ -706,12 +596,10 @@ async function measure(
   }
 }
 
-// ---------------------------------------------------------------------------
-// Report.
-
-function perElement(
-  outcome: Outcome,
-  pick: (sample: Sample) => number | undefined,
+/** Growth of one figure per element loaded, or undefined where a side lacks it. */
+export function perElement(
+  outcome: ShapeOutcome,
+  pick: (sample: MemorySample) => number | undefined,
 ): number | undefined {
   if (!outcome.ok) return undefined;
   const before = pick(outcome.before);
@@ -721,10 +609,28 @@ function perElement(
     : (after - before) / outcome.elements;
 }
 
+/** Sizes before and after and how the load went, for notes. */
+export function describeMeasurement(outcome: ShapeMeasurement): string {
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const used = outcome.after.usedMemory === undefined
+    ? ""
+    : `, used_memory ${mib(outcome.before.usedMemory ?? 0)} -> ${mib(outcome.after.usedMemory)}`;
+  const perRss = (outcome.after.rss - outcome.before.rss) / outcome.elements;
+  return `RSS ${mib(outcome.before.rss)} -> ${mib(outcome.after.rss)} (${
+    perRss.toFixed(1)
+  } B/element)${used}, loaded in ${outcome.loadSeconds.toFixed(1)} s (slowest batch ${
+    outcome.slowestBatchMs.toFixed(0)
+  } ms)`;
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
 /** A table cell; a failed side gives its reason in its first cell only (`withReason`). */
-function figure(outcome: Outcome, value: number | undefined, withReason = false): string {
+function figure(outcome: ShapeOutcome, value: number | undefined, withReason = false): string {
   if (outcome === NOT_RUN) return "-";
   if (!outcome.ok) {
+    if (outcome.notImplemented) return "not implemented yet";
     if (!withReason) return "n/a";
     return `n/a (${
       outcome.reason.length > 70 ? `${outcome.reason.slice(0, 67)}...` : outcome.reason
@@ -733,24 +639,24 @@ function figure(outcome: Outcome, value: number | undefined, withReason = false)
   return value === undefined ? "-" : value.toFixed(1);
 }
 
-interface Row {
+interface TableRow {
   shape: Shape;
-  ours: Outcome;
-  redis: Outcome;
+  ours: ShapeOutcome;
+  redis: ShapeOutcome;
 }
 
-function printTable(rows: Row[]): void {
+function printTable(rows: TableRow[]): void {
   const header = [
     "type/shape",
     "ours B/elem (RSS)",
-    "ours B/elem (heap)",
+    "ours B/elem (used_memory)",
+    "redis B/elem (RSS)",
     "redis B/elem (used_memory)",
-    "redis B/elem (rss)",
-    "ours/redis-rss",
+    "ours/redis RSS",
   ];
   const lines = rows.map(({ shape, ours, redis }) => {
     const oursRss = perElement(ours, (s) => s.rss);
-    const redisRss = perElement(redis, (s) => s.usedRss);
+    const redisRss = perElement(redis, (s) => s.rss);
     const ratio = oursRss !== undefined && redisRss !== undefined && redisRss > 0
       ? `${(oursRss / redisRss).toFixed(2)}x`
       : "-";
@@ -758,8 +664,8 @@ function printTable(rows: Row[]): void {
       shape.name,
       figure(ours, oursRss, true),
       figure(ours, perElement(ours, (s) => s.usedMemory)),
-      figure(redis, perElement(redis, (s) => s.usedMemory), true),
-      figure(redis, redisRss),
+      figure(redis, redisRss, true),
+      figure(redis, perElement(redis, (s) => s.usedMemory)),
       ratio,
     ];
   });
@@ -782,33 +688,21 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
   console.log("");
   for (const { shape, ours, redis } of rows) {
-    const detail = (side: Side, outcome: Outcome) => {
+    const detail = (side: Side, outcome: ShapeOutcome) => {
       if (outcome === NOT_RUN) return `${side}: not run`;
       if (!outcome.ok) return `${side}: n/a (${outcome.reason})`;
-      const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-      const used = outcome.after.usedMemory === undefined
-        ? ""
-        : `, used_memory ${mib(outcome.before.usedMemory ?? 0)} -> ${
-          mib(outcome.after.usedMemory)
-        }`;
-      return `${side}: RSS ${mib(outcome.before.rss)} -> ${mib(outcome.after.rss)}${used}, ` +
-        `loaded in ${outcome.loadSeconds.toFixed(1)} s (slowest batch ${
-          outcome.slowestBatchMs.toFixed(0)
-        } ms)`;
+      return `${side}: ${describeMeasurement(outcome)}`;
     };
     console.log(`${shape.name}: ${detail("ours", ours)}; ${detail("redis", redis)}`);
   }
-  const strings = rows.find((row) => row.shape.kind === "string");
-  if (strings) {
-    const ours = perElement(strings.ours, (s) => s.rss);
-    const redis = perElement(strings.redis, (s) => s.usedRss);
-    if (ours !== undefined && redis !== undefined) {
-      const ratio = ours / redis;
-      console.log(
-        `\nGoal (${strings.shape.name}): ours RSS growth <= ${REDIS_RSS_TARGET}x redis used_memory_rss growth: ` +
-          `${ratio.toFixed(2)}x, ${ratio <= REDIS_RSS_TARGET ? "met" : "NOT met"}`,
-      );
-    }
+  const met = rows.flatMap(({ shape, ours, redis }) => {
+    const oursRss = perElement(ours, (s) => s.rss);
+    const redisRss = perElement(redis, (s) => s.rss);
+    if (oursRss === undefined || redisRss === undefined || redisRss <= 0) return [];
+    return [`${shape.name} ${oursRss / redisRss <= RSS_TARGET ? "met" : "NOT met"}`];
+  });
+  if (met.length > 0) {
+    console.log(`\nTarget: ours RSS growth <= ${RSS_TARGET}x Redis's: ${met.join(", ")}`);
   }
 }
 
@@ -828,7 +722,9 @@ async function main(): Promise<number> {
       "Usage: bench/memory.ts [--quick] [--only <shape-substring>] [--settle <ms>] " +
         "[--server ours|redis]",
     );
-    console.log("Env: BENCH_OURS_ARGS (server flags; --v8-flags=... go to deno), BENCH_OURS_MAIN");
+    console.log(
+      "Env: BENCH_OURS_CMD, BENCH_OURS_MAIN, BENCH_OURS_ARGS (--v8-flags=... go to deno)",
+    );
     return 0;
   }
   const settleMs = values.settle === undefined ? DEFAULT_SETTLE_MS : Number(values.settle);
@@ -841,12 +737,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const sides: Side[] = values.server === undefined ? ["ours", "redis"] : [values.server];
-  const extra = splitWords(Deno.env.get("BENCH_OURS_ARGS") ?? "");
-  const ours: OursCommand = {
-    main: Deno.env.get("BENCH_OURS_MAIN") ?? MAIN_MODULE,
-    denoFlags: extra.filter((word) => word.startsWith("--v8-flags")),
-    serverFlags: extra.filter((word) => !word.startsWith("--v8-flags")),
-  };
+  const commands = serverCommandsFromEnvironment();
   const shapes = planShapes(values.quick ? 0.1 : 1)
     .filter((shape) => values.only === undefined || shape.name.includes(values.only));
   if (shapes.length === 0) {
@@ -854,23 +745,23 @@ async function main(): Promise<number> {
     return 2;
   }
   console.error(
-    `Memory benchmark: ${shapes.length} shape(s), ours = ${ours.main} ${extra.join(" ")}, ` +
-      `settle ${settleMs} ms; servers run one at a time.`,
+    `Memory benchmark: ${shapes.length} shape(s), ours = ${commands.ours.join(" ")} ${
+      commands.oursExtra.join(" ")
+    }, settle ${settleMs} ms; servers run one at a time.`,
   );
-  const rows: Row[] = [];
+  const rows: TableRow[] = [];
   const begin = performance.now();
   for (const shape of shapes) {
-    const row: Row = { shape, ours: NOT_RUN, redis: NOT_RUN };
+    const row: TableRow = { shape, ours: NOT_RUN, redis: NOT_RUN };
     for (const side of sides) {
-      const outcome = await measure(side, shape, ours, settleMs);
+      const outcome = await measureShape(side, shape, commands, settleMs);
       row[side] = outcome;
       console.error(
         `  ${shape.name.padEnd(24)} ${side.padEnd(5)} ${
           outcome.ok
-            ? `${
-              ((outcome.after.rss - outcome.before.rss) / outcome.elements).toFixed(1)
-            } B/elem RSS, ` +
-              `loaded in ${outcome.loadSeconds.toFixed(1)} s`
+            ? describeMeasurement(outcome)
+            : outcome.notImplemented
+            ? `not implemented yet (${outcome.reason})`
             : `n/a (${outcome.reason})`
         }`,
       );
@@ -884,7 +775,7 @@ async function main(): Promise<number> {
 
 if (import.meta.main) {
   const onSignal = () => {
-    killAll();
+    killAllChildren();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
@@ -895,7 +786,7 @@ if (import.meta.main) {
   } catch (error) {
     console.error(`memory bench: ${errorMessage(error)}`);
   } finally {
-    killAll();
+    killAllChildren();
   }
   Deno.exit(code);
 }
