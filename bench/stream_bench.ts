@@ -110,7 +110,19 @@ const WORKLOADS: Workload[] = [
     name: "XREADGROUP COUNT 10",
     async setup(port, requests) {
       await command(port, "DEL", "g");
-      await benchmark(port, ["-c", "10", "-P", "100", "-n", String(requests * 10), "XADD", "g", "*", "f", "v"]);
+      await benchmark(port, [
+        "-c",
+        "10",
+        "-P",
+        "100",
+        "-n",
+        String(requests * 10),
+        "XADD",
+        "g",
+        "*",
+        "f",
+        "v",
+      ]);
       await command(port, "XGROUP", "CREATE", "g", "workers", "0");
     },
     args: ["XREADGROUP", "GROUP", "workers", "consumer", "COUNT", "10", "STREAMS", "g", ">"],
@@ -154,7 +166,13 @@ try {
       for (const server of order) {
         await workload.setup(server.port, requests);
         const before = await cpuSeconds(server.pid);
-        const rps = await benchmark(server.port, ["-c", "50", "-n", String(requests), ...workload.args]);
+        const rps = await benchmark(server.port, [
+          "-c",
+          "50",
+          "-n",
+          String(requests),
+          ...workload.args,
+        ]);
         const spent = await cpuSeconds(server.pid) - before;
         results.get(server.name)!.rps.push(rps);
         results.get(server.name)!.cpu.push(spent * 1e6 / requests);
