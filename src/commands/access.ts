@@ -6,11 +6,18 @@
  * the value's type, throwing Redis's WRONGTYPE error so no handler repeats
  * that check.
  *
+ * A string key may hold a HyperLogLog (see store/values.ts). The string
+ * lookups hide that: they return its exact HYLL bytes, so every string
+ * command reads what Redis would, and a string command that writes stores a
+ * plain string in its place (the HyperLogLog is rebuilt from the bytes by
+ * the next PF command, as Redis re-validates them).
+ *
  * @module
  */
 
 import type { Client } from "./client.ts";
 import type { SortedSet } from "../store/sorted_set.ts";
+import { HyperLogLog } from "../store/hyperloglog.ts";
 import {
   type HashValue,
   type ListValue,
@@ -36,9 +43,11 @@ function lookupTyped(client: Client, key: string, type: ValueType): RedisValue |
   return value;
 }
 
+/** The string at `key` (a HyperLogLog's bytes), or undefined; WRONGTYPE for other types. */
 export function getString(client: Client, key: string): string | undefined {
   const value = lookupRead(client, key);
   if (value === undefined || typeof value === "string") return value;
+  if (value instanceof HyperLogLog) return value.toBinary();
   throw new CommandError(WRONG_TYPE);
 }
 
@@ -50,6 +59,7 @@ export function getString(client: Client, key: string): string | undefined {
 export function getStringForWrite(client: Client, key: string): string | undefined {
   const value = client.db.lookup(key);
   if (value === undefined || typeof value === "string") return value;
+  if (value instanceof HyperLogLog) return value.toBinary();
   throw new CommandError(WRONG_TYPE);
 }
 

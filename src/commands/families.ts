@@ -11,13 +11,16 @@ import { aclCommands } from "./acl.ts";
 import { bitmapCommands } from "./bitmaps.ts";
 import { connectionCommands } from "./connection.ts";
 import { expireCommands } from "./expire.ts";
+import { geoCommands } from "./geo.ts";
 import { hashCommands } from "./hashes.ts";
+import { hyperLogLogCommands } from "./hyperloglog.ts";
 import { keyCommands } from "./keys.ts";
 import { listCommands } from "./lists.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./sets.ts";
+import { sortCommands } from "./sort.ts";
 import { sortedSetCommands } from "./sorted_sets.ts";
 import { stringCommands } from "./strings.ts";
 import type { Command } from "./table.ts";
@@ -38,4 +41,7 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   pubsubCommands,
   persistenceCommands,
   aclCommands,
+  hyperLogLogCommands,
+  geoCommands,
+  sortCommands,
 ];

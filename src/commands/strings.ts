@@ -57,6 +57,7 @@ import {
   wrongArity,
 } from "./errors.ts";
 import { alreadyExpired } from "./expire.ts";
+import { isStringValue, stringContent } from "../store/values.ts";
 import { command, type KeyFinder } from "./table.ts";
 
 const INT64_MAX = 9223372036854775807;
@@ -297,6 +298,7 @@ function mget(client: Client, args: string[]): void {
   for (let i = 1; i < args.length; i++) {
     const value = lookupRead(client, args[i]!);
     if (typeof value === "string") client.reply.bulk(value);
+    else if (value !== undefined && isStringValue(value)) client.reply.bulk(stringContent(value));
     else client.reply.nullBulk();
   }
 }
@@ -524,13 +526,13 @@ function lcs(client: Client, args: string[]): void {
   const firstValue = lookupRead(client, args[1]!);
   const secondValue = lookupRead(client, args[2]!);
   if (
-    (firstValue !== undefined && typeof firstValue !== "string") ||
-    (secondValue !== undefined && typeof secondValue !== "string")
+    (firstValue !== undefined && !isStringValue(firstValue)) ||
+    (secondValue !== undefined && !isStringValue(secondValue))
   ) {
     throw new CommandError(LCS_WRONG_TYPE);
   }
-  const first = firstValue ?? "";
-  const second = secondValue ?? "";
+  const first = firstValue === undefined ? "" : stringContent(firstValue);
+  const second = secondValue === undefined ? "" : stringContent(secondValue);
   let wantIndexes = false;
   let wantLength = false;
   let withMatchLength = false;

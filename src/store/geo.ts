@@ -31,6 +31,9 @@ import {
   cellScoreRange,
   coordinatesInRange,
   decodeScore,
+  decodeScoreInto,
+  distanceCentre,
+  distanceFromCentre,
   distanceIfInRadius,
   distanceIfInRectangle,
   type GeohashCell,
@@ -158,6 +161,16 @@ function decompose(value: number): [bigint, number] {
  */
 export function formatCoordinate(value: number): string {
   if (!Number.isFinite(value)) return value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
+  // %.17Lf of a double is its exact value rounded at 17 decimals, which
+  // formatFixed computes without BigInt (toFixed, ties aside); then the
+  // trailing zeros go, as in ld2string, and "-0" becomes "0".
+  if (Math.abs(value) < 1e21) {
+    const text = formatFixed(value, 17);
+    let end = text.length;
+    while (text.charCodeAt(end - 1) === 48) end--;
+    if (text.charCodeAt(end - 1) === 46) end--;
+    return end === 2 && text.startsWith("-0") ? "0" : text.slice(0, end);
+  }
   const [significand, exponent] = decompose(Math.abs(value));
   return formatLongDouble({ negative: value < 0, significand, exponent });
 }
@@ -306,6 +319,35 @@ export function searchGeo(
 function collectMatches(shape: GeoShape, scan: ScoreRangeScan, limit: number): GeoPoint[] {
   const { cells } = searchAreas(shape);
   const found: GeoPoint[] = [];
+  // One visitor for every cell, allocating nothing but the matches.
+  const decoded = new Float64Array(2);
+  const centre = distanceCentre(shape.longitude, shape.latitude);
+  const isRadius = shape.type === "radius";
+  const radiusMeters = shape.type === "radius" ? shape.radius * shape.conversion : 0;
+  const widthMeters = shape.type === "box" ? shape.width * shape.conversion : 0;
+  const heightMeters = shape.type === "box" ? shape.height * shape.conversion : 0;
+  const visit = (member: string, score: number) => {
+    decodeScoreInto(score, decoded);
+    const longitude = decoded[0]!;
+    const latitude = decoded[1]!;
+    let meters: number | undefined;
+    if (isRadius) {
+      meters = distanceFromCentre(centre, longitude, latitude);
+      if (meters > radiusMeters) return true;
+    } else {
+      meters = distanceIfInRectangle(
+        widthMeters,
+        heightMeters,
+        shape.longitude,
+        shape.latitude,
+        longitude,
+        latitude,
+      );
+      if (meters === undefined) return true;
+    }
+    found.push({ member, score, longitude, latitude, distance: meters });
+    return !(limit !== 0 && found.length >= limit);
+  };
   let lastProcessed = 0;
   for (let i = 0; i < cells.length; i++) {
     const cell = cells[i];
@@ -316,19 +358,7 @@ function collectMatches(shape: GeoShape, scan: ScoreRangeScan, limit: number): G
     if (lastProcessed !== 0 && previous !== undefined && sameCell(cell, previous)) continue;
     if (limit !== 0 && found.length >= limit) break;
     const [min, max] = cellScoreRange(cell);
-    scan(min, max, (member, score) => {
-      const match = withinShape(shape, score);
-      if (match !== undefined) {
-        found.push({
-          member,
-          score,
-          longitude: match.longitude,
-          latitude: match.latitude,
-          distance: match.meters,
-        });
-      }
-      return !(limit !== 0 && found.length >= limit);
-    });
+    scan(min, max, visit);
     lastProcessed = i;
   }
   return found;

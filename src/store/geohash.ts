@@ -227,6 +227,64 @@ function areaCentre(area: GeohashArea): [longitude: number, latitude: number] {
 }
 
 /**
+ * `decodeScore` without allocating, for the search's inner loop: the
+ * longitude and latitude go to `out[0]` and `out[1]`, computed exactly as
+ * cellOfScore, decodeCell and areaCentre compute them.
+ */
+export function decodeScoreInto(score: number, out: Float64Array): void {
+  let high: number;
+  let low: number;
+  if (score >= 0 && score < TWO_POW_63 * 2) {
+    const whole = Math.trunc(score);
+    high = Math.floor(whole / TWO_POW_32);
+    low = whole - high * TWO_POW_32;
+  } else {
+    [high, low] = scoreToUint64(score);
+  }
+  const latitudeIndex = (compact(low) | (compact(high) << 16)) >>> 0;
+  const longitudeIndex = (compact(low >>> 1) | (compact(high >>> 1) << 16)) >>> 0;
+  const scale = 2 ** GEO_STEP_MAX;
+  const latitudeScale = GEO_LAT_MAX - GEO_LAT_MIN;
+  const longitudeScale = GEO_LONG_MAX - GEO_LONG_MIN;
+  const latitudeMin = GEO_LAT_MIN + (latitudeIndex / scale) * latitudeScale;
+  const latitudeMax = GEO_LAT_MIN + (((latitudeIndex + 1) >>> 0) / scale) * latitudeScale;
+  const longitudeMin = GEO_LONG_MIN + (longitudeIndex / scale) * longitudeScale;
+  const longitudeMax = GEO_LONG_MIN + (((longitudeIndex + 1) >>> 0) / scale) * longitudeScale;
+  let longitude = (longitudeMin + longitudeMax) / 2;
+  if (longitude > GEO_LONG_MAX) longitude = GEO_LONG_MAX;
+  if (longitude < GEO_LONG_MIN) longitude = GEO_LONG_MIN;
+  let latitude = (latitudeMin + latitudeMax) / 2;
+  if (latitude > GEO_LAT_MAX) latitude = GEO_LAT_MAX;
+  if (latitude < GEO_LAT_MIN) latitude = GEO_LAT_MIN;
+  out[0] = longitude;
+  out[1] = latitude;
+}
+
+/**
+ * `distance` from a fixed first point given as `distanceCentre` made it
+ * (its radians and the cosine of its latitude, computed once per search):
+ * the same operations in the same order, so the same double.
+ */
+export function distanceFromCentre(
+  centre: Float64Array,
+  longitude2: number,
+  latitude2: number,
+): number {
+  const latitude2Radians = degreesToRadians(latitude2);
+  const longitude2Radians = degreesToRadians(longitude2);
+  const u = Math.sin((latitude2Radians - centre[1]!) / 2);
+  const v = Math.sin((longitude2Radians - centre[0]!) / 2);
+  return 2.0 * EARTH_RADIUS_IN_METERS *
+    Math.asin(Math.sqrt(u * u + centre[2]! * Math.cos(latitude2Radians) * v * v));
+}
+
+/** The first argument of `distanceFromCentre`. */
+export function distanceCentre(longitude: number, latitude: number): Float64Array {
+  const latitudeRadians = degreesToRadians(latitude);
+  return Float64Array.of(degreesToRadians(longitude), latitudeRadians, Math.cos(latitudeRadians));
+}
+
+/**
  * The point a score stands for (decodeGeohash): its cell's centre, which is
  * what GEOPOS and WITHCOORD print and what searches measure from.
  */

@@ -608,9 +608,19 @@ export class HyperLogLog {
   mergeInto(maximum: Uint8Array): void {
     const bytes = this.#bytes;
     if (bytes[ENCODING_OFFSET] === DENSE) {
-      for (let i = 0; i < HLL_REGISTERS; i++) {
-        const value = denseGet(bytes, i);
-        if (value > maximum[i]!) maximum[i] = value;
+      // Four 6-bit registers per three bytes, as denseHistogram reads them.
+      for (let r = HLL_HEADER_SIZE, i = 0; r < HLL_DENSE_SIZE; r += 3, i += 4) {
+        const b0 = bytes[r]!;
+        const b1 = bytes[r + 1]!;
+        const b2 = bytes[r + 2]!;
+        const v0 = b0 & 63;
+        const v1 = ((b0 >>> 6) | (b1 << 2)) & 63;
+        const v2 = ((b1 >>> 4) | (b2 << 4)) & 63;
+        const v3 = b2 >>> 2;
+        if (v0 > maximum[i]!) maximum[i] = v0;
+        if (v1 > maximum[i + 1]!) maximum[i + 1] = v1;
+        if (v2 > maximum[i + 2]!) maximum[i + 2] = v2;
+        if (v3 > maximum[i + 3]!) maximum[i + 3] = v3;
       }
       return;
     }
@@ -903,7 +913,8 @@ export class HyperLogLogUnion {
   /** hllCount of the union (multi-key PFCOUNT; no cache involved). */
   count(): number | bigint {
     const histogram = new Int32Array(64);
-    for (let i = 0; i < HLL_REGISTERS; i++) histogram[this.#maximum[i]!]!++;
+    const maximum = this.#maximum;
+    for (let i = 0; i < HLL_REGISTERS; i++) histogram[maximum[i]!]!++;
     return asReplyInteger(estimate(histogram));
   }
 
