@@ -55,6 +55,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     stopping ??= (async () => {
       log.warning(reason);
       stopCron();
+      server.operations.dispose();
       stopIdleCompaction();
       server.flush();
       await listener.close();

@@ -6,15 +6,24 @@
  * so their replies follow Redis 7 to the byte, errors included: a library
  * that gets an unexpected reply during its handshake drops the connection.
  *
+ * CLIENT's operator subcommands (LIST, KILL, PAUSE, UNBLOCK, REPLY,
+ * TRACKING, CACHING, NO-EVICT...) follow Redis 7.0's clientCommand, option
+ * order and error texts included; the state they change lives in the
+ * operations part (operations/), which the request path consults.
+ *
  * @module
  */
 
 import { HELLO_NOAUTH } from "../acl/mod.ts";
 import { authenticate } from "./acl.ts";
-import { describeClient } from "./client_info.ts";
+import { clientListLine, clientType, clientTypeByName } from "./client_list.ts";
 import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
+  BCAST_SWITCH,
+  CACHING_NO_WITHOUT_OPTOUT,
+  CACHING_WITHOUT_TRACKING,
+  CACHING_YES_WITHOUT_OPTIN,
   CLIENT_ID_NOT_POSITIVE,
   CLIENT_NAME_INVALID,
   clientInfoInvalid,
@@ -23,14 +32,30 @@ import {
   helloSyntaxError,
   INVALID_CLIENT_ID,
   NO_SUCH_CLIENT,
+  noSuchUser,
   NOT_INTEGER,
+  OPTIN_AND_OPTOUT,
+  OPTIN_OPTOUT_SWITCH,
+  OPTIN_OPTOUT_WITH_BCAST,
+  PAUSE_MODE_INVALID,
+  PREFIX_WITHOUT_BCAST,
+  prefixOverlapsExisting,
+  prefixOverlapsProvided,
   PROTOCOL_VERSION_NOT_INTEGER,
+  REDIRECT_TARGET_MISSING,
+  REDIRECT_TWICE,
+  subcommandSyntaxError,
   SYNTAX_ERROR,
+  UNBLOCK_REASON_INVALID,
+  UNBLOCKED,
   unknownClientType,
   unrecognizedOption,
   UNSUPPORTED_PROTOCOL,
   wrongArity,
 } from "./errors.ts";
+import { helpReply } from "./help.ts";
+import { type PauseMode, type TrackingOptions } from "./operations/mod.ts";
+import { millisecondsTimeout } from "./server.ts";
 import { command, type CommandDeclaration, type CommandFlag } from "./table.ts";
 
 const PONG = new TextEncoder().encode("+PONG\r\n");
@@ -127,82 +152,290 @@ function reset(client: Client): void {
 }
 
 function clientList(client: Client, args: string[]): void {
-  const cursor = new ArgumentCursor(args, 2);
-  let ids: Set<number> | undefined;
-  while (cursor.hasMore()) {
-    const option = cursor.keyword();
-    if (option === "TYPE") {
-      const type = cursor.next().toLowerCase();
-      if (!["normal", "master", "replica", "pubsub"].includes(type)) {
-        throw new CommandError(unknownClientType(type));
-      }
-    } else if (option === "ID") {
-      ids = new Set();
-      while (cursor.hasMore()) {
-        const id = parseInteger(cursor.next());
-        if (id === undefined || id <= 0) throw new CommandError(INVALID_CLIENT_ID);
-        ids.add(id);
-      }
-    } else {
-      throw new CommandError(SYNTAX_ERROR);
+  const server = client.server;
+  let clients: Iterable<Client> = server.clients.values();
+  if (args.length > 3 && args[2]!.toLowerCase() === "type") {
+    const type = clientTypeByName(args[3]!);
+    if (type === undefined) throw new CommandError(unknownClientType(args[3]!));
+    clients = [...server.clients.values()].filter((other) => clientType(other) === type);
+  } else if (args.length > 3 && args[2]!.toLowerCase() === "id") {
+    const found: Client[] = [];
+    for (const text of args.slice(3)) {
+      const id = parseInteger(text);
+      if (id === undefined) throw new CommandError(INVALID_CLIENT_ID);
+      const other = server.clients.get(id);
+      if (other !== undefined) found.push(other);
     }
+    clients = found;
+  } else if (args.length !== 2) {
+    throw new CommandError(SYNTAX_ERROR);
   }
+  const now = Date.now();
   let text = "";
-  for (const other of client.server.clients.values()) {
-    if (ids && !ids.has(other.id)) continue;
-    text += describeClient(other) + "\n";
-  }
+  for (const other of clients) text += clientListLine(other, now) + "\n";
   client.reply.verbatim(text);
 }
 
+/** Closes `other` at once, dropping its unsent output, as Redis's freeClient. */
+function killClient(other: Client): void {
+  other.server.disconnect(other);
+  other.transport.abort();
+}
+
+/**
+ * CLIENT KILL addr:port (the old form: OK or No such client, and a client
+ * may kill itself) or CLIENT KILL <filter> <value> ... (the number killed;
+ * the caller is skipped unless SKIPME no), as Redis 7.0's clientKillCommand.
+ * A client that kills itself is closed once its reply is sent.
+ */
 function clientKill(client: Client, args: string[]): void {
   const server = client.server;
-  if (args.length === 3) {
-    // Old form: CLIENT KILL addr:port.
-    for (const other of server.clients.values()) {
-      if (other.transport.remoteAddress === args[2]) {
-        other.transport.close();
-        client.reply.ok();
-        return;
-      }
-    }
-    throw new CommandError(NO_SUCH_CLIENT);
-  }
-  const cursor = new ArgumentCursor(args, 2);
   const filters: ((other: Client) => boolean)[] = [];
   let skipMe = true;
-  while (cursor.hasMore()) {
-    const filter = cursor.keyword();
-    const value = cursor.next();
-    if (filter === "ID") {
-      const id = parseInteger(value);
-      if (id === undefined || id <= 0) {
-        throw new CommandError(CLIENT_ID_NOT_POSITIVE);
+  if (args.length === 3) {
+    const address = args[2]!;
+    filters.push((other) => other.transport.remoteAddress === address);
+    skipMe = false;
+  } else if (args.length % 2 === 0) {
+    for (let i = 2; i < args.length; i += 2) {
+      const filter = args[i]!.toLowerCase();
+      const value = args[i + 1]!;
+      if (filter === "id") {
+        const id = parseInteger(value);
+        if (id === undefined || id <= 0) throw new CommandError(CLIENT_ID_NOT_POSITIVE);
+        filters.push((other) => other.id === id);
+      } else if (filter === "type") {
+        const type = clientTypeByName(value);
+        if (type === undefined) throw new CommandError(unknownClientType(value));
+        filters.push((other) => clientType(other) === type);
+      } else if (filter === "addr") {
+        filters.push((other) => other.transport.remoteAddress === value);
+      } else if (filter === "laddr") {
+        filters.push((other) => other.transport.localAddress === value);
+      } else if (filter === "user") {
+        const user = server.acl.user(value);
+        if (user === undefined) throw new CommandError(noSuchUser(value));
+        filters.push((other) => other.user === user);
+      } else if (filter === "skipme") {
+        const answer = value.toLowerCase();
+        if (answer !== "yes" && answer !== "no") throw new CommandError(SYNTAX_ERROR);
+        skipMe = answer === "yes";
+      } else {
+        throw new CommandError(SYNTAX_ERROR);
       }
-      filters.push((other) => other.id === id);
-    } else if (filter === "ADDR") {
-      filters.push((other) => other.transport.remoteAddress === value);
-    } else if (filter === "LADDR") {
-      filters.push((other) => other.transport.localAddress === value);
-    } else if (filter === "SKIPME") {
-      const yes = value.toLowerCase();
-      if (yes !== "yes" && yes !== "no") throw new CommandError(SYNTAX_ERROR);
-      skipMe = yes === "yes";
-    } else if (filter === "TYPE" || filter === "USER" || filter === "MAXAGE") {
-      filters.push(() => true);
+    }
+  } else {
+    throw new CommandError(SYNTAX_ERROR);
+  }
+  let killed = 0;
+  for (const other of [...server.clients.values()]) {
+    if (!filters.every((matches) => matches(other))) continue;
+    if (other === client) {
+      if (skipMe) continue;
+      client.closeAfterReply = true;
+    } else {
+      killClient(other);
+    }
+    killed++;
+  }
+  if (args.length !== 3) client.reply.integer(killed);
+  else if (killed === 0) throw new CommandError(NO_SUCH_CLIENT);
+  else client.reply.ok();
+}
+
+/**
+ * CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked in a blocking
+ * command (or WAIT) gets its timeout reply, or the UNBLOCKED error, now.
+ * Clients held back by CLIENT PAUSE are not blocked in that sense.
+ */
+function clientUnblock(client: Client, args: string[]): void {
+  if (args.length > 4) throw new CommandError(subcommandSyntaxError(args[1]!, args[0]!));
+  let asError = false;
+  if (args.length === 4) {
+    const reason = args[3]!.toLowerCase();
+    if (reason === "error") asError = true;
+    else if (reason !== "timeout") throw new CommandError(UNBLOCK_REASON_INVALID);
+  }
+  const id = parseInteger(args[2]!);
+  if (id === undefined) throw new CommandError(NOT_INTEGER);
+  const server = client.server;
+  const operations = server.operations;
+  const target = server.clients.get(id);
+  const state = target?.blocked;
+  if (target === undefined || state === undefined || operations.pause.isPostponed(target)) {
+    client.reply.integer(0);
+    return;
+  }
+  if (asError) {
+    state.dispose();
+    target.reply.error(UNBLOCKED);
+    operations.errorReplied(UNBLOCKED);
+    server.markPending(target);
+    queueMicrotask(() => {
+      if (!target.closed && target.blocked === undefined) target.transport.resume();
+    });
+  } else {
+    state.onTimeout();
+  }
+  client.reply.integer(1);
+}
+
+/** CLIENT REPLY ON|OFF|SKIP: only ON is answered (see operations/reply_modes.ts). */
+function clientReply(client: Client, args: string[]): void {
+  const modes = client.server.operations.replyModes;
+  const mode = args[2]!.toLowerCase();
+  if (mode === "on") {
+    modes.on(client);
+    client.reply.ok();
+  } else if (mode === "off") {
+    modes.off(client);
+  } else if (mode === "skip") {
+    modes.skip(client);
+  } else {
+    throw new CommandError(SYNTAX_ERROR);
+  }
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout, as in Redis. */
+function clientPause(client: Client, args: string[]): void {
+  if (args.length > 4) throw new CommandError(subcommandSyntaxError(args[1]!, args[0]!));
+  let mode: PauseMode = "all";
+  if (args.length === 4) {
+    const asked = args[3]!.toLowerCase();
+    if (asked === "write") mode = "write";
+    else if (asked !== "all") throw new CommandError(PAUSE_MODE_INVALID);
+  }
+  const end = millisecondsTimeout(args[2]!);
+  client.server.operations.pause.pause(mode, end);
+  client.reply.ok();
+}
+
+/**
+ * CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN]
+ * [OPTOUT] [NOLOOP]: options are parsed (and REDIRECT's target looked up)
+ * for OFF too; ON then checks them against each other and the client's
+ * current mode, in Redis's order.
+ */
+function clientTracking(client: Client, args: string[]): void {
+  const server = client.server;
+  const options: TrackingOptions = {
+    redirect: 0,
+    bcast: false,
+    optin: false,
+    optout: false,
+    noloop: false,
+    prefixes: [],
+  };
+  for (let i = 3; i < args.length; i++) {
+    const option = args[i]!.toLowerCase();
+    const more = i < args.length - 1;
+    if (option === "redirect" && more) {
+      i++;
+      if (options.redirect !== 0) throw new CommandError(REDIRECT_TWICE);
+      const id = parseInteger(args[i]!);
+      if (id === undefined) throw new CommandError(NOT_INTEGER);
+      if (!server.clients.has(id)) throw new CommandError(REDIRECT_TARGET_MISSING);
+      options.redirect = id;
+    } else if (option === "bcast") {
+      options.bcast = true;
+    } else if (option === "optin") {
+      options.optin = true;
+    } else if (option === "optout") {
+      options.optout = true;
+    } else if (option === "noloop") {
+      options.noloop = true;
+    } else if (option === "prefix" && more) {
+      options.prefixes.push(args[++i]!);
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
   }
-  let killed = 0;
-  for (const other of [...server.clients.values()]) {
-    if (skipMe && other === client) continue;
-    if (!filters.every((matches) => matches(other))) continue;
-    if (other === client) client.closeAfterReply = true;
-    else other.transport.close();
-    killed++;
+  const tracking = server.operations.tracking;
+  const mode = args[2]!.toLowerCase();
+  if (mode === "off") {
+    tracking.disable(client);
+    client.reply.ok();
+    return;
   }
-  client.reply.integer(killed);
+  if (mode !== "on") throw new CommandError(SYNTAX_ERROR);
+  if (!options.bcast && options.prefixes.length > 0) throw new CommandError(PREFIX_WITHOUT_BCAST);
+  const current = tracking.optionsOf(client);
+  if (current !== undefined && current.bcast !== options.bcast) {
+    throw new CommandError(BCAST_SWITCH);
+  }
+  if (options.bcast && (options.optin || options.optout)) {
+    throw new CommandError(OPTIN_OPTOUT_WITH_BCAST);
+  }
+  if (options.optin && options.optout) throw new CommandError(OPTIN_AND_OPTOUT);
+  if (
+    current !== undefined &&
+    ((options.optin && current.optout) || (options.optout && current.optin))
+  ) {
+    throw new CommandError(OPTIN_OPTOUT_SWITCH);
+  }
+  if (options.bcast) checkPrefixCollisions(options.prefixes, current?.prefixes ?? []);
+  tracking.enable(client, options);
+  client.reply.ok();
+}
+
+/** Redis's checkPrefixCollisionsOrReply: no prefix may be a prefix of another. */
+function checkPrefixCollisions(added: readonly string[], existing: readonly string[]): void {
+  const overlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+  for (let i = 0; i < added.length; i++) {
+    const prefix = added[i]!;
+    const clash = existing.find((other) => overlap(prefix, other));
+    if (clash !== undefined) throw new CommandError(prefixOverlapsExisting(prefix, clash));
+    for (let j = i + 1; j < added.length; j++) {
+      if (overlap(prefix, added[j]!)) {
+        throw new CommandError(prefixOverlapsProvided(prefix, added[j]!));
+      }
+    }
+  }
+}
+
+function clientCaching(client: Client, args: string[]): void {
+  const tracking = client.server.operations.tracking;
+  const options = tracking.optionsOf(client);
+  if (options === undefined) throw new CommandError(CACHING_WITHOUT_TRACKING);
+  const answer = args[2]!.toLowerCase();
+  if (answer === "yes") {
+    if (!options.optin) throw new CommandError(CACHING_YES_WITHOUT_OPTIN);
+  } else if (answer === "no") {
+    if (!options.optout) throw new CommandError(CACHING_NO_WITHOUT_OPTOUT);
+  } else {
+    throw new CommandError(SYNTAX_ERROR);
+  }
+  tracking.setCaching(client);
+  client.reply.ok();
+}
+
+function clientTrackingInfo(client: Client): void {
+  const options = client.server.operations.tracking.optionsOf(client);
+  const flags: string[] = [];
+  if (options === undefined) flags.push("off");
+  else {
+    flags.push("on");
+    if (options.bcast) flags.push("bcast");
+    if (options.optin) {
+      flags.push("optin");
+      if (options.caching) flags.push("caching-yes");
+    }
+    if (options.optout) {
+      flags.push("optout");
+      if (options.caching) flags.push("caching-no");
+    }
+    if (options.noloop) flags.push("noloop");
+    if (options.brokenRedirect) flags.push("broken_redirect");
+  }
+  const reply = client.reply;
+  reply.mapHeader(3);
+  reply.bulk("flags");
+  reply.setHeader(flags.length);
+  for (const flag of flags) reply.bulk(flag);
+  reply.bulk("redirect");
+  reply.integer(options === undefined ? -1 : options.redirect);
+  reply.bulk("prefixes");
+  reply.bulkArray(options?.prefixes ?? []);
 }
 
 function clientSetInfo(client: Client, args: string[]): void {
@@ -220,8 +453,13 @@ function clientSetInfo(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
+/** Redis 7.0's CLIENT HELP (SETINFO, accepted as in 7.2, is not listed there). */
 const CLIENT_HELP = [
   "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CACHING (YES|NO)",
+  "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+  "GETREDIR",
+  "    Return the client ID we are redirecting to when tracking is enabled.",
   "GETNAME",
   "    Return the name of the current connection.",
   "ID",
@@ -231,17 +469,40 @@ const CLIENT_HELP = [
   "KILL <ip:port>",
   "    Kill connection made from <ip:port>.",
   "KILL <option> <value> [<option> <value> [...]]",
-  "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+  "    Kill connections. Options are:",
+  "    * ADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made from the specified address",
+  "    * LADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made to specified local address",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Kill connections by type.",
+  "    * USER <username>",
+  "      Kill connections authenticated by <username>.",
+  "    * SKIPME (YES|NO)",
+  "      Skip killing current connection (default: yes).",
   "LIST [options ...]",
-  "    Return information about client connections.",
-  "NO-EVICT (ON|OFF)",
-  "    Protect current client connection from eviction.",
+  "    Return information about client connections. Options:",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Return clients of specified type.",
+  "UNPAUSE",
+  "    Stop the current client pause, resuming traffic.",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Suspend all, or just write, clients for <timeout> milliseconds.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Control the replies sent to the current connection.",
   "SETNAME <name>",
   "    Assign the name <name> to the current connection.",
-  "SETINFO <option> <value>",
-  "    Set client meta attr. Options are LIB-NAME and LIB-VER.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
+  "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+  "         [OPTIN] [OPTOUT] [NOLOOP]",
+  "    Control server assisted client side caching.",
+  "TRACKINGINFO",
+  "    Report tracking status for the current connection.",
+  "NO-EVICT (ON|OFF)",
+  "    Protect current client connection from eviction.",
   "HELP",
-  "    Print this help.",
+  "    Prints this help.",
 ];
 
 /** A CLIENT subcommand: noscript, loading and stale, in @connection, plus `flags`. */
@@ -328,24 +589,38 @@ export const connectionCommands = [
       clientSubcommand(
         "info",
         2,
-        (client) => client.reply.verbatim(describeClient(client) + "\n"),
+        (client) => client.reply.verbatim(clientListLine(client) + "\n"),
       ),
       clientSubcommand("list", -2, clientList, ["admin"]),
       clientSubcommand("kill", -3, clientKill, ["admin"]),
       clientSubcommand("no-evict", 3, (client, args) => {
         const mode = args[2]!.toLowerCase();
-        if (mode !== "on" && mode !== "off") throw new CommandError(SYNTAX_ERROR);
+        const noEvict = client.server.operations.noEvict;
+        if (mode === "on") noEvict.add(client);
+        else if (mode === "off") noEvict.delete(client);
+        else throw new CommandError(SYNTAX_ERROR);
         client.reply.ok();
       }, ["admin"]),
+      clientSubcommand("unblock", -3, clientUnblock, ["admin"]),
+      clientSubcommand("reply", 3, clientReply),
+      clientSubcommand("pause", -3, clientPause, ["admin"]),
+      clientSubcommand("unpause", 2, (client) => {
+        client.server.operations.pause.unpause();
+        client.reply.ok();
+      }, ["admin"]),
+      clientSubcommand("tracking", -3, clientTracking),
+      clientSubcommand("caching", 3, clientCaching),
+      clientSubcommand("getredir", 2, (client) => {
+        const options = client.server.operations.tracking.optionsOf(client);
+        client.reply.integer(options === undefined ? -1 : options.redirect);
+      }),
+      clientSubcommand("trackinginfo", 2, clientTrackingInfo),
       {
         name: "client|help",
         arity: 2,
         flags: ["loading", "stale"],
         aclCategories: ["connection"],
-        handler: (client) => {
-          client.reply.arrayHeader(CLIENT_HELP.length);
-          for (const line of CLIENT_HELP) client.reply.simple(line);
-        },
+        handler: (client) => helpReply(client, CLIENT_HELP),
       },
     ],
   }),

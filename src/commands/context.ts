@@ -26,6 +26,7 @@ import type { Logger } from "../log.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { TableCatalogue } from "./acl.ts";
 import type { Blocking } from "./blocking.ts";
+import type { ServerOperations } from "./operations/mod.ts";
 import type { Client } from "./client.ts";
 import type { Executor } from "./executor.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -36,7 +37,12 @@ import type { Watches } from "./transactions.ts";
 /** What a part of the server may want to hear about; every member is optional. */
 export interface KeyspaceEvents {
   /** A command (or expiry) changed `key` in `db`. */
-  keyChanged?(db: Database, key: string, event: string, eventClass: string): void;
+  keyChanged?(
+    db: Database,
+    key: string,
+    event: string,
+    eventClass: string,
+  ): void;
   /** Every key of `db` may have changed at once (FLUSHDB, FLUSHALL, SWAPDB). */
   databaseChanged?(db: Database): void;
   /** `client` disconnected. */
@@ -96,11 +102,18 @@ export interface ServerContext {
   readonly acl: AccessControl;
   /** The command table as the ACL engine sees it. */
   readonly aclCatalogue: TableCatalogue;
+  /** Statistics, slow log, latency monitor, MONITOR, tracking, pauses, reply modes. */
+  readonly operations: ServerOperations;
   /** What CONFIG SET runs to apply changes (pass its `apply` to `configSet`). */
   readonly configListeners: ConfigChangeListeners;
 
   /** See Client.changed. */
-  keyChanged(db: Database, key: string, event: string, eventClass: string): void;
+  keyChanged(
+    db: Database,
+    key: string,
+    event: string,
+    eventClass: string,
+  ): void;
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
   databaseChanged(db: Database): void;
   /** Tells the parts that RESET returned `client` to its initial state. */

@@ -23,11 +23,23 @@
 import { NOAUTH } from "../acl/mod.ts";
 import { authenticationRequired, deniedReply } from "./acl.ts";
 import type { Client } from "./client.ts";
-import { ArityError, CommandError, NOT_IN_TRANSACTION, subscribedContextError } from "./errors.ts";
+import {
+  ArityError,
+  CommandError,
+  NOT_IN_TRANSACTION,
+  subscribedContextError,
+} from "./errors.ts";
 import type { Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */
-const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+const TRANSACTION_CONTROL = new Set([
+  "exec",
+  "discard",
+  "multi",
+  "watch",
+  "quit",
+  "reset",
+]);
 /** What a RESP2 connection in subscribed mode may still send. */
 const SUBSCRIBED_CONTEXT = new Set([
   "subscribe",
@@ -49,17 +61,24 @@ export function dispatch(client: Client, args: string[]): void {
     cmd = server.commands.resolve(args);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
-    reject(client, error instanceof ArityError ? error.command : undefined, error.message);
+    reject(
+      client,
+      error instanceof ArityError ? error.command : undefined,
+      error.message,
+    );
     return;
   }
   client.lastCommandName = cmd.name;
 
-  if (!client.authenticated && !cmd.flags.includes("no_auth") && authenticationRequired(client)) {
+  if (
+    !client.authenticated && !cmd.flags.includes("no_auth") &&
+    authenticationRequired(client)
+  ) {
     reject(client, cmd, NOAUTH);
     return;
   }
   if (client.transaction !== undefined && cmd.flags.includes("no_multi")) {
-    reject(client, undefined, NOT_IN_TRANSACTION);
+    reject(client, cmd, NOT_IN_TRANSACTION);
     return;
   }
   if (!client.user.allowsEverything) {
@@ -71,15 +90,20 @@ export function dispatch(client: Client, args: string[]): void {
   }
   // Like Redis, PING is refused too, so health checks see the failure.
   if ((cmd.isWrite || cmd.name === "ping") && server.writeError !== undefined) {
-    reject(client, undefined, server.writeError);
+    reject(client, cmd, server.writeError);
     return;
   }
   if (client.protocol === 2 && client.subscriptionCount > 0) {
     const container = cmd.name.split("|")[0]!;
     if (!SUBSCRIBED_CONTEXT.has(container)) {
-      client.reply.error(subscribedContextError(cmd.name));
+      reject(client, cmd, subscribedContextError(cmd.name));
       return;
     }
+  }
+  // CLIENT PAUSE holds the request until the pause ends.
+  if (server.operations.postpones(client, cmd)) {
+    server.operations.postpone(client, args);
+    return;
   }
   if (client.transaction !== undefined && !TRANSACTION_CONTROL.has(cmd.name)) {
     client.transaction.push({ command: cmd, args });
@@ -90,8 +114,13 @@ export function dispatch(client: Client, args: string[]): void {
 }
 
 /** Refuses a request (Redis's rejectCommand). */
-function reject(client: Client, cmd: Command | undefined, message: string): void {
+function reject(
+  client: Client,
+  cmd: Command | undefined,
+  message: string,
+): void {
   if (client.transaction !== undefined) client.transactionFailed = true;
+  client.server.operations.commandRejected(cmd, message);
   if (cmd?.onRejected !== undefined) cmd.onRejected(client, message);
   else client.reply.error(message);
 }

@@ -58,8 +58,7 @@ export class Executor {
    * propagated and blocked clients whose keys became ready are served.
    */
   call(client: Client, cmd: Command, args: string[]): void {
-    this.server.stats.commandsProcessed++;
-    this.#invoke(client, cmd, args);
+    this.#invoke(client, cmd, args, true);
   }
 
   /**
@@ -68,7 +67,7 @@ export class Executor {
    * outside call()); returns the error reply's text if it failed.
    */
   replay(client: Client, cmd: Command, args: string[]): string | undefined {
-    this.#invoke(client, cmd, args);
+    this.#invoke(client, cmd, args, false);
     const reply = client.reply;
     if (!reply.startsWithError()) {
       reply.truncate(0);
@@ -77,20 +76,37 @@ export class Executor {
     return new TextDecoder().decode(reply.take().subarray(1, -2));
   }
 
-  #invoke(client: Client, cmd: Command, args: string[]): void {
+  /** Runs the handler; `counted` commands are timed and counted (INFO, SLOWLOG, MONITOR...). */
+  #invoke(
+    client: Client,
+    cmd: Command,
+    args: string[],
+    counted: boolean,
+  ): void {
     const server = this.server;
+    const operations = server.operations;
+    const started = counted ? operations.commandStarting(client) : 0;
     const outermost = this.#depth === 0;
     if (outermost) this.#transactional = cmd.propagation === "transaction";
     this.#depth++;
     const dirtyBefore = server.dirty;
     const replyStart = client.reply.length;
+    let failure: string | undefined;
     try {
       cmd.handler!(client, args);
     } catch (error) {
-      this.#failed(client, replyStart, error, cmd.name);
+      failure = this.#failed(client, replyStart, error, cmd.name);
+    }
+    if (counted) {
+      // Counted after the handler, as Redis does: INFO does not count itself.
+      server.stats.commandsProcessed++;
+      operations.commandFinished(client, cmd, args, started, failure);
     }
     // Expiry moves `dirty` too, so a read that expired a key is not logged itself.
-    if (cmd.propagation === "as-sent" && cmd.isWrite && server.dirty !== dirtyBefore) {
+    if (
+      cmd.propagation === "as-sent" && cmd.isWrite &&
+      server.dirty !== dirtyBefore
+    ) {
       this.addEffect(client.db.index, args);
     }
     this.#depth--;
@@ -133,14 +149,24 @@ export class Executor {
     if (this.#depth === 0) this.#completeUnit();
   }
 
-  #failed(client: Client, replyStart: number, error: unknown, name: string): void {
+  /** Replies with the failure of a handler; returns the error text. */
+  #failed(
+    client: Client,
+    replyStart: number,
+    error: unknown,
+    name: string,
+  ): string {
     client.reply.truncate(replyStart);
     if (error instanceof CommandError) {
       client.reply.error(error.message);
-      return;
+      return error.message;
     }
-    this.server.log.warning(`Error running '${name}': ${(error as Error).stack ?? error}`);
-    client.reply.error(internalError(name));
+    this.server.log.warning(
+      `Error running '${name}': ${(error as Error).stack ?? error}`,
+    );
+    const message = internalError(name);
+    client.reply.error(message);
+    return message;
   }
 
   /** Sends the unit's effects to the sinks, wrapped in MULTI/EXEC for a transaction. */

@@ -11,21 +11,45 @@
  */
 
 import type { Client } from "./client.ts";
-import { ArgumentCursor, requireInteger } from "./arguments.ts";
+import { ArgumentCursor, parseInt64 } from "./arguments.ts";
 import {
   CommandError,
   GT_WITH_LT,
   invalidExpireTime,
+  NOT_INTEGER,
   NX_WITH_XX_GT_LT,
   unsupportedOption,
 } from "./errors.ts";
 import { command } from "./table.ts";
 
-const INT64_MAX = 9223372036854775807;
+/** C's LLONG_MAX and LLONG_MIN: Redis checks the deadline arithmetic against them exactly. */
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
 
 /** Whether a key with this deadline should be removed now instead of expiring later. */
 export function alreadyExpired(client: Client, deadline: number): boolean {
   return deadline <= client.server.keyspace.clock.now() && !client.server.loading;
+}
+
+/**
+ * The absolute deadline in ms of an EXPIRE-family argument, computed in
+ * 64-bit integers as Redis's expireGenericCommand does: seconds beyond
+ * LLONG_MAX/1000 either way, or a sum past LLONG_MAX, are `invalid expire
+ * time` (doubles cannot tell 9223372036854775 from ...776).
+ */
+function absoluteDeadline(name: string, text: string, baseTime: number, unitMs: number): bigint {
+  let when = parseInt64(text);
+  if (when === undefined) throw new CommandError(NOT_INTEGER);
+  if (unitMs === 1000) {
+    // BigInt division truncates toward zero, as C's does.
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) {
+      throw new CommandError(invalidExpireTime(name));
+    }
+    when *= 1000n;
+  }
+  const base = BigInt(Math.floor(baseTime));
+  if (when > INT64_MAX - base) throw new CommandError(invalidExpireTime(name));
+  return when + base;
 }
 
 function expireGeneric(client: Client, args: string[], baseTime: number, unitMs: number): void {
@@ -35,14 +59,8 @@ function expireGeneric(client: Client, args: string[], baseTime: number, unitMs:
   if (cursor.hasMore()) throw new CommandError(unsupportedOption(cursor.next()));
   if (nx && (xx || gt || lt)) throw new CommandError(NX_WITH_XX_GT_LT);
   if (gt && lt) throw new CommandError(GT_WITH_LT);
-  let when = requireInteger(args[2]!);
-  const name = args[0]!.toLowerCase();
-  if (unitMs === 1000) {
-    if (Math.abs(when) > INT64_MAX / 1000) throw new CommandError(invalidExpireTime(name));
-    when *= 1000;
-  }
-  if (when > INT64_MAX - baseTime) throw new CommandError(invalidExpireTime(name));
-  when += baseTime;
+  const deadline = absoluteDeadline(args[0]!.toLowerCase(), args[2]!, baseTime, unitMs);
+  const when = Number(deadline);
 
   const db = client.db;
   if (!db.has(key)) {
@@ -64,7 +82,7 @@ function expireGeneric(client: Client, args: string[], baseTime: number, unitMs:
     client.changed(key, "del", "g");
   } else {
     db.setExpireAt(key, when);
-    client.addEffect(["PEXPIREAT", key, String(when), ...args.slice(3)]);
+    client.addEffect(["PEXPIREAT", key, String(deadline), ...args.slice(3)]);
     client.changed(key, "expire", "g");
   }
   client.reply.integer(1);

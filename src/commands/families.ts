@@ -10,16 +10,21 @@
 import { aclCommands } from "./acl.ts";
 import { bitmapCommands } from "./bitmaps.ts";
 import { connectionCommands } from "./connection.ts";
+import { debugCommands } from "./debug.ts";
 import { expireCommands } from "./expire.ts";
 import { geoCommands } from "./geo.ts";
 import { hashCommands } from "./hashes.ts";
 import { hyperLogLogCommands } from "./hyperloglog.ts";
 import { keyCommands } from "./keys.ts";
+import { latencyCommands } from "./latency.ts";
 import { listCommands } from "./lists.ts";
+import { memoryCommands } from "./memory.ts";
+import { monitorCommands } from "./monitor.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./sets.ts";
+import { slowlogCommands } from "./slowlog.ts";
 import { sortCommands } from "./sort.ts";
 import { sortedSetCommands } from "./sorted_sets.ts";
 import { stringCommands } from "./strings.ts";
@@ -29,6 +34,11 @@ import { transactionCommands } from "./transactions.ts";
 export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   connectionCommands,
   serverCommands,
+  monitorCommands,
+  slowlogCommands,
+  latencyCommands,
+  memoryCommands,
+  debugCommands,
   stringCommands,
   keyCommands,
   expireCommands,
@@ -37,11 +47,11 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   setCommands,
   sortedSetCommands,
   bitmapCommands,
+  hyperLogLogCommands,
+  geoCommands,
+  sortCommands,
   transactionCommands,
   pubsubCommands,
   persistenceCommands,
   aclCommands,
-  hyperLogLogCommands,
-  geoCommands,
-  sortCommands,
 ];

@@ -1,14 +1,26 @@
 /**
  * Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB,
- * TIME, SHUTDOWN.
+ * TIME, SHUTDOWN, WAIT, ROLE, LOLWUT.
+ *
+ * CONFIG GET and SET are the configuration module's pure functions
+ * (config/get_set.ts) with their replies encoded here: SET is atomic and
+ * applies its changes through the server's change listeners, and the
+ * values of sensitive parameters are redacted from the request before
+ * SLOWLOG sees it, as Redis's redactClientCommandArgument does. CONFIG
+ * REWRITE writes the file with the ACL users as ACL LIST describes them.
+ * CONFIG RESETSTAT resets everything INFO counts.
  *
  * COMMAND's replies are generated from the command table (the same data the
  * dispatcher uses) and the recorded documentation; see introspection.ts.
  *
+ * This server has no replicas: WAIT waits out its timeout and answers 0,
+ * ROLE says master, as a Redis without replicas does.
+ *
  * @module
  */
 
-import { configGet as configGetParameters, configSet as configSetParameters } from "../config.ts";
+import { configGet, configSet, rewriteConfigFile, VERSION } from "../config.ts";
+import { blockClient } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
@@ -16,12 +28,18 @@ import {
   DB_INDEX_OUT_OF_RANGE,
   INVALID_FIRST_DB_INDEX,
   INVALID_SECOND_DB_INDEX,
-  NO_CONFIG_FILE,
   NO_SHUTDOWN_IN_PROGRESS,
+  NOT_INTEGER,
   SHUTDOWN_FAILED,
   SYNTAX_ERROR,
+  TIMEOUT_NEGATIVE,
+  TIMEOUT_NOT_INTEGER,
+  TIMEOUT_OUT_OF_RANGE,
 } from "./errors.ts";
 import { commandCommand } from "./introspection.ts";
+import { REDACTED } from "./operations/mod.ts";
+import { isLocalClient } from "./client_list.ts";
+import { helpReply } from "./help.ts";
 import { command, type CommandDeclaration } from "./table.ts";
 
 /** FLUSHDB/FLUSHALL accept ASYNC or SYNC; both complete before replying here. */
@@ -40,6 +58,11 @@ function flushDb(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
+/** What FLUSHALL tells persistence, where it has the hook (a BGSAVE stops, save points save). */
+interface FlushAware {
+  flushedAll?(): void;
+}
+
 function flushAll(client: Client, args: string[]): void {
   parseFlushMode(args);
   const server = client.server;
@@ -47,9 +70,16 @@ function flushAll(client: Client, args: string[]): void {
     db.clear();
     server.databaseChanged(db);
   }
+  (server.persistence as FlushAware).flushedAll?.();
   client.reply.ok();
 }
 
+/**
+ * SWAPDB: the databases exchange their contents. Clients blocked on keys of
+ * either database are woken if the keys they wait for now have data (the
+ * blocking part hears of both databases changing), as Redis's
+ * scanDatabaseForReadyKeys does.
+ */
 function swapDb(client: Client, args: string[]): void {
   const server = client.server;
   const first = parseInteger(args[1]!);
@@ -69,8 +99,8 @@ function swapDb(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
-function configGet(client: Client, args: string[]): void {
-  const matches = configGetParameters(client.server.config, args.slice(2));
+function configGetCommand(client: Client, args: string[]): void {
+  const matches = configGet(client.server.config, args.slice(2));
   client.reply.mapHeader(matches.length);
   for (const [name, value] of matches) {
     client.reply.bulk(name);
@@ -78,27 +108,104 @@ function configGet(client: Client, args: string[]): void {
   }
 }
 
-function configSet(client: Client, args: string[]): void {
+function configSetCommand(client: Client, args: string[]): void {
   const server = client.server;
-  const result = configSetParameters(server.config, args.slice(2), {
-    apply: server.configListeners.apply,
+  const result = configSet(server.config, args.slice(2), {
+    localClient: isLocalClient(client),
     loading: server.loading,
+    apply: server.configListeners.apply,
   });
+  // Like Redis, passwords never reach the slow log, even when the command fails.
+  for (const index of result.sensitiveArguments) args[index + 2] = REDACTED;
+  for (const warning of result.warnings) server.log.warning(warning);
   if (!result.ok) throw new CommandError(result.error);
   client.reply.ok();
 }
 
+function configRewrite(client: Client): void {
+  const server = client.server;
+  const users = server.acl.users().map((user) => `${user.name} ${user.describe()}`);
+  const failure = rewriteConfigFile(server.config, { users });
+  if (failure !== undefined) {
+    server.log.warning(`CONFIG REWRITE failed: ${failure.replace(/^ERR /, "")}`);
+    throw new CommandError(failure);
+  }
+  server.log.notice("CONFIG REWRITE executed with success.");
+  client.reply.ok();
+}
+
+/**
+ * CONFIG RESETSTAT: what Redis's resetServerStats clears — the INFO
+ * counters, command and error statistics, latency histograms, the
+ * instantaneous rates and the memory peak. The slow log and the latency
+ * monitor are kept (they have RESET subcommands of their own).
+ */
+function configResetStat(client: Client): void {
+  const server = client.server;
+  const stats = server.stats;
+  stats.commandsProcessed = 0;
+  stats.connectionsReceived = 0;
+  stats.rejectedConnections = 0;
+  stats.keyspaceHits = 0;
+  stats.keyspaceMisses = 0;
+  stats.netInputBytes = 0;
+  stats.netOutputBytes = 0;
+  server.keyspace.expiredKeys = 0;
+  server.operations.resetStats();
+  client.reply.ok();
+}
+
+const CONFIG_HELP = [
+  "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GET <pattern>",
+  "    Return parameters matching the glob-like <pattern> and their values.",
+  "SET <directive> <value>",
+  "    Set the configuration <directive> to <value>.",
+  "RESETSTAT",
+  "    Reset statistics reported by the INFO command.",
+  "REWRITE",
+  "    Rewrite the configuration file.",
+  "HELP",
+  "    Prints this help.",
+];
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], as Redis 7.0's
+ * shutdownCommand and prepareForShutdown: SAVE saves even without save
+ * points, NOSAVE never saves, neither saves when save points are set; a
+ * failed save stops the shutdown unless FORCE. There are no replicas to
+ * wait for, so NOW and `shutdown-timeout` change nothing and ABORT never
+ * finds a shutdown to cancel. A successful SHUTDOWN sends no reply: the
+ * connection just closes, with the process.
+ */
 function shutdown(client: Client, args: string[]): void {
   const cursor = new ArgumentCursor(args);
+  const options = new Set<string>();
   while (cursor.hasMore()) {
     const option = cursor.accept("NOSAVE", "SAVE", "NOW", "FORCE", "ABORT");
     if (option === undefined) throw new CommandError(SYNTAX_ERROR);
-    if (option === "ABORT") throw new CommandError(NO_SHUTDOWN_IN_PROGRESS);
+    options.add(option);
   }
-  // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
-  if (!client.server.shutdown("User requested shutdown...")) {
-    throw new CommandError(SHUTDOWN_FAILED);
+  const abort = options.has("ABORT");
+  if ((abort && options.size > 1) || (options.has("SAVE") && options.has("NOSAVE"))) {
+    throw new CommandError(SYNTAX_ERROR);
   }
+  if (abort) throw new CommandError(NO_SHUTDOWN_IN_PROGRESS);
+  const server = client.server;
+  server.log.warning("User requested shutdown...");
+  const save = options.has("SAVE") ||
+    (!options.has("NOSAVE") && server.config.savePoints.length > 0);
+  if (save) {
+    server.log.notice("Saving the final snapshot before exiting.");
+    if (!server.persistence.saveNow()) {
+      if (!options.has("FORCE")) {
+        server.log.warning("Error trying to save the DB, can't exit.");
+        throw new CommandError(SHUTDOWN_FAILED);
+      }
+      server.log.warning("Error trying to save the DB. Exit anyway.");
+    }
+  }
+  if (!server.shutdown("User requested shutdown...")) throw new CommandError(SHUTDOWN_FAILED);
 }
 
 function time(client: Client): void {
@@ -106,6 +213,185 @@ function time(client: Client): void {
   client.reply.arrayHeader(2);
   client.reply.bulk(String(micros / 1000000n));
   client.reply.bulk(String(micros % 1000000n));
+}
+
+/** C's LLONG_MAX, as near as a double gets. */
+const LLONG_MAX = 2 ** 63;
+
+/**
+ * A timeout in milliseconds as Redis's getTimeoutFromObjectOrReply reads it
+ * (CLIENT PAUSE, WAIT): a 64-bit integer, not negative; returns the
+ * absolute deadline in ms, or 0 for a timeout of 0.
+ */
+export function millisecondsTimeout(text: string, now = Date.now()): number {
+  const value = parseInteger(text);
+  if (value === undefined) throw new CommandError(TIMEOUT_NOT_INTEGER);
+  if (value < 0) throw new CommandError(TIMEOUT_NEGATIVE);
+  if (value === 0) return 0;
+  if (value > LLONG_MAX - now) throw new CommandError(TIMEOUT_OUT_OF_RANGE);
+  return now + value;
+}
+
+/**
+ * WAIT numreplicas timeout: with no replicas, 0 acknowledged right away
+ * when none are asked for (or inside MULTI, where it cannot block), else
+ * after `timeout` milliseconds (0: until CLIENT UNBLOCK or disconnection).
+ */
+function wait(client: Client, args: string[]): void {
+  const replicas = parseInteger(args[1]!);
+  if (replicas === undefined) throw new CommandError(NOT_INTEGER);
+  const deadline = millisecondsTimeout(args[2]!, client.server.keyspace.clock.now());
+  if (replicas <= 0) {
+    client.reply.integer(0);
+    return;
+  }
+  blockClient(client, [], deadline, () => false, (waiter) => waiter.reply.integer(0));
+}
+
+function role(client: Client): void {
+  client.reply.arrayHeader(3);
+  client.reply.bulk("master");
+  client.reply.integer(0);
+  client.reply.arrayHeader(0);
+}
+
+/**
+ * LOLWUT [VERSION v] [...]: version 5 draws Georg Nees's Schotter in
+ * Braille characters, as Redis's lolwut5.c; every other version (Redis
+ * 7.0's default among them) just names the version.
+ */
+function lolwut(client: Client, args: string[]): void {
+  let version = 7;
+  let rest = args.slice(1);
+  if (args.length >= 3 && args[1]!.toLowerCase() === "version") {
+    const asked = parseInteger(args[2]!);
+    if (asked === undefined) throw new CommandError(NOT_INTEGER);
+    version = asked;
+    rest = args.slice(3);
+  }
+  if (version !== 5) {
+    client.reply.bulk(`Redis ver. ${VERSION}\n`);
+    return;
+  }
+  const numbers: number[] = [];
+  for (const arg of rest.slice(0, 3)) {
+    const value = parseInteger(arg);
+    if (value === undefined) throw new CommandError(NOT_INTEGER);
+    numbers.push(value);
+  }
+  const clamp = (value: number, max: number) => Math.min(Math.max(value, 1), max);
+  const columns = clamp(numbers[0] ?? 66, 1000);
+  const perRow = clamp(numbers[1] ?? 8, 200);
+  const perColumn = clamp(numbers[2] ?? 12, 200);
+  const art = renderBraille(drawSchotter(columns, perRow, perColumn));
+  client.reply.bulk(
+    `${art}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ${VERSION}\n`,
+  );
+}
+
+/** A black-and-white canvas of pixels. */
+interface Canvas {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+function drawPixel(canvas: Canvas, x: number, y: number): void {
+  if (x < 0 || x >= canvas.width || y < 0 || y >= canvas.height) return;
+  canvas.pixels[x + y * canvas.width] = 1;
+}
+
+function pixel(canvas: Canvas, x: number, y: number): boolean {
+  if (x < 0 || x >= canvas.width || y < 0 || y >= canvas.height) return false;
+  return canvas.pixels[x + y * canvas.width] === 1;
+}
+
+/** Bresenham's line, as lwDrawLine. */
+function drawLine(canvas: Canvas, x1: number, y1: number, x2: number, y2: number): void {
+  const dx = Math.abs(x2 - x1);
+  const dy = Math.abs(y2 - y1);
+  const sx = x1 < x2 ? 1 : -1;
+  const sy = y1 < y2 ? 1 : -1;
+  let error = dx - dy;
+  for (;;) {
+    drawPixel(canvas, x1, y1);
+    if (x1 === x2 && y1 === y2) break;
+    const doubled = error * 2;
+    if (doubled > -dy) {
+      error -= dy;
+      x1 += sx;
+    }
+    if (doubled < dx) {
+      error += dx;
+      y1 += sy;
+    }
+  }
+}
+
+function drawSquare(canvas: Canvas, x: number, y: number, size: number, angle: number): void {
+  const side = Math.round(size / 1.4142135623);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  let k = Math.PI / 4 + angle;
+  for (let j = 0; j < 4; j++) {
+    xs.push(Math.round(Math.sin(k) * side + x));
+    ys.push(Math.round(Math.cos(k) * side + y));
+    k += Math.PI / 2;
+  }
+  for (let j = 0; j < 4; j++) drawLine(canvas, xs[j]!, ys[j]!, xs[(j + 1) % 4]!, ys[(j + 1) % 4]!);
+}
+
+/** lwDrawSchotter: rows of squares ever more rotated and displaced going down. */
+function drawSchotter(columns: number, perRow: number, perColumn: number): Canvas {
+  const width = columns * 2;
+  const padding = width > 4 ? 2 : 0;
+  const side = (width - padding * 2) / perRow;
+  const height = Math.trunc(side * perColumn + padding * 2);
+  const canvas = { width, height, pixels: new Uint8Array(width * height) };
+  for (let y = 0; y < perColumn; y++) {
+    for (let x = 0; x < perRow; x++) {
+      let sx = Math.trunc(x * side + side / 2 + padding);
+      let sy = Math.trunc(y * side + side / 2 + padding);
+      let angle = 0;
+      if (y > 1) {
+        const sign = () => (Math.random() < 0.5 ? -1 : 1);
+        const r1 = Math.random() / perColumn * y * sign();
+        const r2 = Math.random() / perColumn * y * sign();
+        const r3 = Math.random() / perColumn * y * sign();
+        angle = r1;
+        sx = Math.trunc(sx + r2 * side / 3);
+        sy = Math.trunc(sy + r3 * side / 3);
+      }
+      drawSquare(canvas, sx, sy, side, angle);
+    }
+  }
+  return canvas;
+}
+
+/** Braille characters of 2×4 pixels each, UTF-8 encoded as a binary string. */
+function renderBraille(canvas: Canvas): string {
+  let text = "";
+  for (let y = 0; y < canvas.height; y += 4) {
+    for (let x = 0; x < canvas.width; x += 2) {
+      let bits = 0;
+      if (pixel(canvas, x, y)) bits |= 1 << 0;
+      if (pixel(canvas, x, y + 1)) bits |= 1 << 1;
+      if (pixel(canvas, x, y + 2)) bits |= 1 << 2;
+      if (pixel(canvas, x + 1, y)) bits |= 1 << 3;
+      if (pixel(canvas, x + 1, y + 1)) bits |= 1 << 4;
+      if (pixel(canvas, x + 1, y + 2)) bits |= 1 << 5;
+      if (pixel(canvas, x, y + 3)) bits |= 1 << 6;
+      if (pixel(canvas, x + 1, y + 3)) bits |= 1 << 7;
+      const code = 0x2800 + bits;
+      text += String.fromCharCode(
+        0xe0 | (code >> 12),
+        0x80 | ((code >> 6) & 0x3f),
+        0x80 | (code & 0x3f),
+      );
+    }
+    if (y !== canvas.height - 1) text += "\n";
+  }
+  return text;
 }
 
 /** A CONFIG subcommand: admin, noscript, loading, stale. */
@@ -171,21 +457,40 @@ export const serverCommands = [
     handler: shutdown,
   }),
   command({
+    name: "wait",
+    arity: 3,
+    flags: ["noscript"],
+    aclCategories: ["connection"],
+    handler: wait,
+  }),
+  command({
+    name: "role",
+    arity: 1,
+    flags: ["noscript", "loading", "stale", "fast"],
+    aclCategories: ["admin", "dangerous"],
+    handler: role,
+  }),
+  command({
+    name: "lolwut",
+    arity: -1,
+    flags: ["readonly", "fast"],
+    handler: lolwut,
+  }),
+  command({
     name: "config",
     arity: -2,
     flags: [],
     subcommands: [
-      configSubcommand("get", -3, configGet),
-      configSubcommand("set", -4, configSet),
-      configSubcommand("resetstat", 2, (client) => {
-        const stats = client.server.stats;
-        stats.commandsProcessed = stats.connectionsReceived = stats.keyspaceHits = 0;
-        stats.keyspaceMisses = stats.netInputBytes = stats.netOutputBytes = 0;
-        client.reply.ok();
-      }),
-      configSubcommand("rewrite", 2, () => {
-        throw new CommandError(NO_CONFIG_FILE);
-      }),
+      configSubcommand("get", -3, configGetCommand),
+      configSubcommand("set", -4, configSetCommand),
+      configSubcommand("resetstat", 2, configResetStat),
+      configSubcommand("rewrite", 2, configRewrite),
+      {
+        name: "config|help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (client) => helpReply(client, CONFIG_HELP),
+      },
     ],
   }),
   commandCommand,

@@ -228,8 +228,12 @@ function exec(client: Client): void {
     const denied = client.user.allowsEverything
       ? undefined
       : deniedAtExecReply(client, server.aclCatalogue.of(command), args);
-    if (denied === undefined) executor.call(client, command, args);
-    else client.reply.error(denied);
+    if (denied === undefined) {
+      executor.call(client, command, args);
+    } else {
+      client.reply.error(denied);
+      server.operations.errorReplied(denied);
+    }
   }
   discardTransaction(client);
 }

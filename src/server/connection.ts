@@ -64,7 +64,10 @@ export class Connection {
         break;
       }
       if (request === undefined) break;
+      const replyStart = client.reply.length;
       dispatch(client, request);
+      // CLIENT REPLY OFF/SKIP drop what the command wrote.
+      this.server.operations.requestProcessed(client, replyStart);
       // A pipeline of large replies must not pile up past the client's output limit.
       if (client.reply.length > OUTPUT_CHECK_BYTES && this.server.enforceOutputLimit(client)) {
         return;

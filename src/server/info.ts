@@ -1,19 +1,34 @@
 /**
- * INFO: the server's state as Redis's `# Section` / `field:value` text.
+ * INFO: the server's state as Redis 7.0's `# Section` / `field:value` text,
+ * every section and field redis-server 7.0.15 prints, in its order.
  *
  * Each section is a function from the server to its fields, so features own
  * their section (persistence/info.ts) and INFO only assembles them. Clients
- * parse this text: ioredis's ready check waits for `loading:0`.
+ * and tools parse this text (ioredis's ready check waits for `loading:0`,
+ * monitoring agents scrape `instantaneous_ops_per_sec`, `used_memory`,
+ * `cmdstat_*`), so a field is present even where its subject does not exist
+ * here (replication, forks, defragmentation): it then reads as an idle
+ * Redis would show it. Figures that exist are true: command, error and
+ * latency statistics come from the operations part (commands/operations/),
+ * CPU time from getrusage (node:process), memory from the V8 heap.
+ *
+ * Section selection follows genRedisInfoString: no argument or `default`
+ * is the default set, `all` adds commandstats and latencystats, `everything`
+ * also the modules' sections (there are none), names are case-insensitive,
+ * unknown names select nothing.
  *
  * @module
  */
 
 import { CLONE_VERSION } from "../config.ts";
+import type { Client } from "../commands/client.ts";
+import { cpuSeconds, usedMemory } from "../commands/operations/mod.ts";
 import { type InfoFields, persistenceInfo } from "../persistence/info.ts";
 import type { Server } from "./server.ts";
 
-function humanBytes(bytes: number): string {
-  const units = ["B", "K", "M", "G", "T"];
+/** Redis's bytesToHuman. */
+export function humanBytes(bytes: number): string {
+  const units = ["B", "K", "M", "G", "T", "P", "E"];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -23,15 +38,58 @@ function humanBytes(bytes: number): string {
   return unit === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[unit]}`;
 }
 
+/** A value read once from /proc (the server may read files; it has no --allow-sys). */
+function readProc(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+let osDescription: string | undefined;
+let systemMemory: number | undefined;
+
+/** `os`: what uname says, as Redis prints it (`Linux 6.1.0 x86_64`). */
+function operatingSystem(): string {
+  if (osDescription !== undefined) return osDescription;
+  const name = Deno.build.os === "linux"
+    ? "Linux"
+    : Deno.build.os === "darwin"
+    ? "Darwin"
+    : Deno.build.os;
+  const release = readProc("/proc/sys/kernel/osrelease")?.trim();
+  osDescription = [name, release, Deno.build.arch].filter((part) => part).join(" ");
+  return osDescription;
+}
+
+/** `total_system_memory`, from /proc/meminfo (0 where it cannot be read). */
+function totalSystemMemory(): number {
+  if (systemMemory !== undefined) return systemMemory;
+  const match = /^MemTotal:\s+(\d+) kB/m.exec(readProc("/proc/meminfo") ?? "");
+  systemMemory = match ? Number(match[1]) * 1024 : 0;
+  return systemMemory;
+}
+
+function percent(part: number, whole: number): string {
+  return `${(whole > 0 ? part / whole * 100 : 0).toFixed(2)}%`;
+}
+
+function ratio(part: number, whole: number): string {
+  return (whole > 0 ? part / whole : 0).toFixed(2);
+}
+
 function serverInfo(server: Server): InfoFields {
-  const uptime = Math.floor((Date.now() - server.startedAt) / 1000);
+  const now = Date.now();
+  const uptime = Math.floor((now - server.startedAt) / 1000);
+  const config = server.config;
   return [
     ["redis_version", server.version],
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
     ["redis_build_id", "0"],
     ["redis_mode", "standalone"],
-    ["os", `${Deno.build.os} ${Deno.build.arch}`],
+    ["os", operatingSystem()],
     ["arch_bits", 64],
     ["monotonic_clock", "POSIX clock_gettime"],
     ["multiplexing_api", "epoll"],
@@ -41,77 +99,179 @@ function serverInfo(server: Server): InfoFields {
     ["process_supervised", "no"],
     ["run_id", server.runId],
     ["tcp_port", server.port],
-    ["server_time_usec", Date.now() * 1000],
+    ["server_time_usec", Math.floor((performance.timeOrigin + performance.now()) * 1000)],
     ["uptime_in_seconds", uptime],
     ["uptime_in_days", Math.floor(uptime / 86400)],
-    ["hz", 10],
-    ["configured_hz", 10],
-    ["lru_clock", Math.floor(Date.now() / 1000) & 0xffffff],
+    ["hz", config.hz],
+    ["configured_hz", config.hz],
+    ["lru_clock", Math.floor(now / 1000) & 0xffffff],
     ["executable", Deno.execPath()],
-    ["config_file", ""],
+    ["config_file", config.configFile ?? ""],
     ["io_threads_active", 0],
     ["clone_version", CLONE_VERSION],
     ["runtime", `deno ${Deno.version.deno}`],
   ];
 }
 
+/** Unsent output of a client, as Redis's omem counts it. */
+function outputBytes(client: Client): number {
+  return client.reply.length + client.transport.pendingBytes;
+}
+
 function clientsInfo(server: Server): InfoFields {
+  const operations = server.operations;
   let blocked = 0;
-  for (const client of server.clients.values()) if (client.blocked) blocked++;
+  let timed = 0;
+  let maxOutput = 0;
+  for (const client of server.clients.values()) {
+    const state = client.blocked;
+    if (state !== undefined && !operations.pause.isPostponed(client)) {
+      blocked++;
+      if (state.deadline !== 0) timed++;
+    }
+    const output = outputBytes(client);
+    if (output > maxOutput) maxOutput = output;
+  }
   return [
     ["connected_clients", server.clients.size],
     ["cluster_connections", 0],
-    ["maxclients", 10000],
+    ["maxclients", server.maxClients],
     ["client_recent_max_input_buffer", 0],
-    ["client_recent_max_output_buffer", 0],
+    ["client_recent_max_output_buffer", maxOutput],
     ["blocked_clients", blocked],
-    ["tracking_clients", 0],
-    ["clients_in_timeout_table", blocked],
+    ["tracking_clients", operations.tracking.clientCount],
+    ["clients_in_timeout_table", timed],
   ];
 }
 
-function memoryInfo(): InfoFields {
+function memoryInfo(server: Server): InfoFields {
+  const operations = server.operations;
   const memory = Deno.memoryUsage();
-  const used = memory.heapUsed + memory.external;
+  const used = usedMemory();
+  if (used > operations.peakMemory) operations.peakMemory = used;
+  const peak = operations.peakMemory;
+  const startup = Math.min(operations.startupMemory, used);
+  let clientsMemory = 0;
+  for (const client of server.clients.values()) clientsMemory += outputBytes(client);
+  const aofBuffer = server.aof?.bufferedBytes ?? 0;
+  const overhead = Math.min(used, startup + clientsMemory + aofBuffer);
+  const dataset = used - overhead;
+  const active = memory.heapTotal + memory.external;
+  const rss = memory.rss;
+  const config = server.config;
+  const scripts = operations.scriptStatistics();
+  const vmTotal = scripts.evalMemory + scripts.functionsMemory;
   return [
     ["used_memory", used],
     ["used_memory_human", humanBytes(used)],
-    ["used_memory_rss", memory.rss],
-    ["used_memory_rss_human", humanBytes(memory.rss)],
-    ["used_memory_peak", memory.heapTotal],
-    ["used_memory_peak_human", humanBytes(memory.heapTotal)],
-    ["used_memory_dataset", memory.heapUsed],
-    ["maxmemory", 0],
-    ["maxmemory_human", "0B"],
-    ["maxmemory_policy", "noeviction"],
-    ["mem_fragmentation_ratio", (memory.rss / Math.max(used, 1)).toFixed(2)],
+    ["used_memory_rss", rss],
+    ["used_memory_rss_human", humanBytes(rss)],
+    ["used_memory_peak", peak],
+    ["used_memory_peak_human", humanBytes(peak)],
+    ["used_memory_peak_perc", percent(used, peak)],
+    ["used_memory_overhead", overhead],
+    ["used_memory_startup", startup],
+    ["used_memory_dataset", dataset],
+    ["used_memory_dataset_perc", percent(dataset, used - startup)],
+    ["allocator_allocated", used],
+    ["allocator_active", active],
+    ["allocator_resident", rss],
+    ["total_system_memory", totalSystemMemory()],
+    ["total_system_memory_human", humanBytes(totalSystemMemory())],
+    ["used_memory_lua", scripts.evalMemory],
+    ["used_memory_vm_eval", scripts.evalMemory],
+    ["used_memory_lua_human", humanBytes(scripts.evalMemory)],
+    ["used_memory_scripts_eval", scripts.scriptsMemory],
+    ["number_of_cached_scripts", scripts.cachedScripts],
+    ["number_of_functions", scripts.functions],
+    ["number_of_libraries", scripts.libraries],
+    ["used_memory_vm_functions", scripts.functionsMemory],
+    ["used_memory_vm_total", vmTotal],
+    ["used_memory_vm_total_human", humanBytes(vmTotal)],
+    ["used_memory_functions", scripts.functionsOverhead],
+    ["used_memory_scripts", scripts.scriptsMemory + scripts.functionsOverhead],
+    ["used_memory_scripts_human", humanBytes(scripts.scriptsMemory + scripts.functionsOverhead)],
+    ["maxmemory", config.maxmemory],
+    ["maxmemory_human", humanBytes(config.maxmemory)],
+    ["maxmemory_policy", config.maxmemoryPolicy],
+    ["allocator_frag_ratio", ratio(active, used)],
+    ["allocator_frag_bytes", active - used],
+    ["allocator_rss_ratio", ratio(rss, active)],
+    ["allocator_rss_bytes", rss - active],
+    ["rss_overhead_ratio", ratio(rss, rss)],
+    ["rss_overhead_bytes", 0],
+    ["mem_fragmentation_ratio", ratio(rss, used)],
+    ["mem_fragmentation_bytes", rss - used],
+    ["mem_not_counted_for_evict", aofBuffer],
+    ["mem_replication_backlog", 0],
+    ["mem_total_replication_buffers", 0],
+    ["mem_clients_slaves", 0],
+    ["mem_clients_normal", clientsMemory],
+    ["mem_cluster_links", 0],
+    ["mem_aof_buffer", aofBuffer],
     ["mem_allocator", "v8"],
+    ["active_defrag_running", 0],
+    ["lazyfree_pending_objects", 0],
+    ["lazyfreed_objects", 0],
   ];
 }
 
 function statsInfo(server: Server): InfoFields {
   const stats = server.stats;
-  let channels = 0;
-  let patterns = 0;
-  for (const client of server.clients.values()) {
-    channels += client.channels.size;
-    patterns += client.patterns.size;
-  }
+  const operations = server.operations;
+  const metrics = operations.metrics;
+  const tracking = operations.tracking.totals;
   return [
     ["total_connections_received", stats.connectionsReceived],
     ["total_commands_processed", stats.commandsProcessed],
-    ["instantaneous_ops_per_sec", 0],
+    ["instantaneous_ops_per_sec", metrics.opsPerSecond],
     ["total_net_input_bytes", stats.netInputBytes],
     ["total_net_output_bytes", stats.netOutputBytes],
+    ["total_net_repl_input_bytes", 0],
+    ["total_net_repl_output_bytes", 0],
+    ["instantaneous_input_kbps", metrics.inputKbps],
+    ["instantaneous_output_kbps", metrics.outputKbps],
+    ["instantaneous_input_repl_kbps", "0.00"],
+    ["instantaneous_output_repl_kbps", "0.00"],
     ["rejected_connections", stats.rejectedConnections],
+    ["sync_full", 0],
+    ["sync_partial_ok", 0],
+    ["sync_partial_err", 0],
     ["expired_keys", server.keyspace.expiredKeys],
+    ["expired_stale_perc", "0.00"],
+    ["expired_time_cap_reached_count", 0],
+    ["expire_cycle_cpu_milliseconds", 0],
     ["evicted_keys", 0],
+    ["evicted_clients", 0],
+    ["total_eviction_exceeded_time", 0],
+    ["current_eviction_exceeded_time", 0],
     ["keyspace_hits", stats.keyspaceHits],
     ["keyspace_misses", stats.keyspaceMisses],
-    ["pubsub_channels", channels],
-    ["pubsub_patterns", patterns],
+    ["pubsub_channels", server.pubsub.channels.size],
+    ["pubsub_patterns", server.pubsub.patterns.size],
+    ["pubsubshard_channels", server.pubsub.shardChannels.size],
+    ["latest_fork_usec", 0],
     ["total_forks", 0],
-    ["total_error_replies", 0],
+    ["migrate_cached_sockets", 0],
+    ["slave_expires_tracked_keys", 0],
+    ["active_defrag_hits", 0],
+    ["active_defrag_misses", 0],
+    ["active_defrag_key_hits", 0],
+    ["active_defrag_key_misses", 0],
+    ["total_active_defrag_time", 0],
+    ["current_active_defrag_time", 0],
+    ["tracking_total_keys", tracking.keys],
+    ["tracking_total_items", tracking.items],
+    ["tracking_total_prefixes", tracking.prefixes],
+    ["unexpected_error_replies", 0],
+    ["total_error_replies", operations.commandStats.totalErrorReplies],
+    ["dump_payload_sanitizations", 0],
+    ["total_reads_processed", 0],
+    ["total_writes_processed", 0],
+    ["io_threaded_reads_processed", 0],
+    ["io_threaded_writes_processed", 0],
+    ["reply_buffer_shrinks", 0],
+    ["reply_buffer_expands", 0],
   ];
 }
 
@@ -120,64 +280,139 @@ function replicationInfo(server: Server): InfoFields {
     ["role", "master"],
     ["connected_slaves", 0],
     ["master_failover_state", "no-failover"],
-    ["master_replid", server.runId],
+    ["master_replid", server.operations.replicationId],
     ["master_replid2", "0000000000000000000000000000000000000000"],
     ["master_repl_offset", 0],
     ["second_repl_offset", -1],
     ["repl_backlog_active", 0],
-    ["repl_backlog_size", 1048576],
+    ["repl_backlog_size", server.config.replBacklogSize],
     ["repl_backlog_first_byte_offset", 0],
     ["repl_backlog_histlen", 0],
   ];
 }
 
+/** Seconds with six decimals, as Redis prints rusage times. */
+function cpuTime(seconds: number): string {
+  return seconds.toFixed(6);
+}
+
 function cpuInfo(): InfoFields {
+  // The server is one thread of JavaScript: the process's time is the main thread's.
+  const { user, system } = cpuSeconds();
   return [
-    ["used_cpu_sys", "0.000000"],
-    ["used_cpu_user", "0.000000"],
+    ["used_cpu_sys", cpuTime(system)],
+    ["used_cpu_user", cpuTime(user)],
     ["used_cpu_sys_children", "0.000000"],
     ["used_cpu_user_children", "0.000000"],
+    ["used_cpu_sys_main_thread", cpuTime(system)],
+    ["used_cpu_user_main_thread", cpuTime(user)],
   ];
 }
 
-function keyspaceInfo(server: Server): InfoFields {
+function commandStatsInfo(server: Server): InfoFields {
   const fields: InfoFields = [];
-  for (const db of server.keyspace.databases) {
-    if (db.size === 0) continue;
-    fields.push([`db${db.index}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=0`]);
+  for (const [cmd, counters] of server.operations.commandStats.entries()) {
+    const perCall = counters.calls === 0 ? 0 : counters.microseconds / counters.calls;
+    fields.push([
+      `cmdstat_${cmd.name}`,
+      `calls=${counters.calls},usec=${counters.microseconds},usec_per_call=${
+        perCall.toFixed(2)
+      },rejected_calls=${counters.rejectedCalls},failed_calls=${counters.failedCalls}`,
+    ]);
   }
   return fields;
 }
 
-const SECTIONS: [string, (server: Server) => InfoFields][] = [
-  ["server", serverInfo],
-  ["clients", clientsInfo],
-  ["memory", memoryInfo],
-  ["persistence", (server) => persistenceInfo(server.persistence)],
-  ["stats", statsInfo],
-  ["replication", replicationInfo],
-  ["cpu", cpuInfo],
-  ["modules", () => []],
-  ["errorstats", () => []],
-  ["cluster", () => [["cluster_enabled", 0]]],
-  ["keyspace", keyspaceInfo],
+function errorStatsInfo(server: Server): InfoFields {
+  return server.operations.commandStats.errors().map((
+    [code, count],
+  ) => [`errorstat_${code}`, `count=${count}`]);
+}
+
+/** A percentile as INFO latencystats names it: `%f` with trailing zeros trimmed (`99.9`). */
+export function percentileName(percentile: number): string {
+  const text = percentile.toFixed(6);
+  return text.replace(/\.?0+$/, "");
+}
+
+function latencyStatsInfo(server: Server): InfoFields {
+  // Like Redis, the section is empty while latency-tracking is off.
+  if (!server.config.latencyTracking) return [];
+  const percentiles = server.config.latencyTrackingInfoPercentiles;
+  const fields: InfoFields = [];
+  for (const [cmd, histogram] of server.operations.commandStats.histograms()) {
+    const values = percentiles.map((percentile) =>
+      `p${percentileName(percentile)}=${
+        (histogram.valueAtPercentile(percentile) / 1000).toFixed(3)
+      }`
+    );
+    fields.push([`latency_percentiles_usec_${cmd.name}`, values.join(",")]);
+  }
+  return fields;
+}
+
+/** How many of the first keys with a deadline `avg_ttl` looks at (Redis estimates it too). */
+const AVERAGE_TTL_SAMPLE = 1000;
+
+function keyspaceInfo(server: Server): InfoFields {
+  const fields: InfoFields = [];
+  const now = server.keyspace.clock.now();
+  for (const db of server.keyspace.databases) {
+    if (db.size === 0) continue;
+    let sum = 0;
+    let sampled = 0;
+    for (const deadline of db.expires.values()) {
+      if (sampled === AVERAGE_TTL_SAMPLE) break;
+      sum += Math.max(deadline - now, 0);
+      sampled++;
+    }
+    const averageTtl = sampled === 0 ? 0 : Math.floor(sum / sampled);
+    fields.push([
+      `db${db.index}`,
+      `keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtl}`,
+    ]);
+  }
+  return fields;
+}
+
+type Section = readonly [name: string, title: string, fields: (server: Server) => InfoFields];
+
+const SECTIONS: readonly Section[] = [
+  ["server", "Server", serverInfo],
+  ["clients", "Clients", clientsInfo],
+  ["memory", "Memory", memoryInfo],
+  ["persistence", "Persistence", (server) => persistenceInfo(server.persistence)],
+  ["stats", "Stats", statsInfo],
+  ["replication", "Replication", replicationInfo],
+  ["cpu", "CPU", cpuInfo],
+  ["modules", "Modules", () => []],
+  ["commandstats", "Commandstats", commandStatsInfo],
+  ["errorstats", "Errorstats", errorStatsInfo],
+  ["latencystats", "Latencystats", latencyStatsInfo],
+  ["cluster", "Cluster", () => [["cluster_enabled", 0]]],
+  ["keyspace", "Keyspace", keyspaceInfo],
 ];
 
-const DEFAULT_SECTIONS = new Set(SECTIONS.map(([name]) => name));
+/** Sections `INFO` and `INFO default` print (not commandstats and latencystats). */
+const DEFAULT_SECTIONS: ReadonlySet<string> = new Set(
+  SECTIONS.map(([name]) => name).filter((name) =>
+    name !== "commandstats" && name !== "latencystats"
+  ),
+);
 
 /** INFO's text for the requested section names (none: the default set). */
 export function renderInfo(server: Server, requested: readonly string[]): string {
   const wanted = new Set(requested.map((name) => name.toLowerCase()));
   const everything = wanted.has("all") || wanted.has("everything");
   const useDefault = wanted.size === 0 || wanted.has("default");
-  const parts: string[] = [];
-  for (const [name, fields] of SECTIONS) {
+  let text = "";
+  for (const [name, title, fields] of SECTIONS) {
     if (!everything && !(useDefault && DEFAULT_SECTIONS.has(name)) && !wanted.has(name)) {
       continue;
     }
-    const title = name === "cpu" ? "CPU" : name[0]!.toUpperCase() + name.slice(1);
-    const lines = fields(server).map(([field, value]) => `${field}:${value}`);
-    parts.push(`# ${title}\r\n${lines.map((line) => line + "\r\n").join("")}`);
+    if (text !== "") text += "\r\n";
+    text += `# ${title}\r\n`;
+    for (const [field, value] of fields(server)) text += `${field}:${value}\r\n`;
   }
-  return parts.join("\r\n");
+  return text;
 }

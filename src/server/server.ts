@@ -24,13 +24,22 @@
 import { AccessControl } from "../acl/mod.ts";
 import { TableCatalogue } from "../commands/acl.ts";
 import { Blocking } from "../commands/blocking.ts";
-import { Client, type ClientTransport, NO_TRANSPORT } from "../commands/client.ts";
+import {
+  Client,
+  type ClientTransport,
+  NO_TRANSPORT,
+} from "../commands/client.ts";
 import { describeClient } from "../commands/client_info.ts";
-import type { KeyspaceEvents, ServerContext, ServerStats } from "../commands/context.ts";
+import type {
+  KeyspaceEvents,
+  ServerContext,
+  ServerStats,
+} from "../commands/context.ts";
 import { ArityError, UnknownCommandError } from "../commands/errors.ts";
 import { Executor } from "../commands/executor.ts";
 import { COMMAND_FAMILIES } from "../commands/families.ts";
 import { KeyspaceNotifier } from "../commands/notifications.ts";
+import { ServerOperations } from "../commands/operations/mod.ts";
 import { PubSub } from "../commands/pubsub.ts";
 import { CommandTable } from "../commands/registry.ts";
 import { ScanCursors } from "../commands/scan.ts";
@@ -41,7 +50,12 @@ import type { Logger } from "../log.ts";
 import type { AppendOnlyFile } from "../persistence/aof.ts";
 import { Persistence, type PersistenceHost } from "../persistence/lifecycle.ts";
 import { UnresolvedCommand } from "../persistence/loader.ts";
-import { type Clock, type Database, Keyspace, systemClock } from "../store/keyspace.ts";
+import {
+  type Clock,
+  type Database,
+  Keyspace,
+  systemClock,
+} from "../store/keyspace.ts";
 import { renderInfo } from "./info.ts";
 import { adjustOpenFilesLimit } from "./native.ts";
 import { clientClass, overOutputLimit } from "./output_limits.ts";
@@ -97,6 +111,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   readonly blocking: Blocking;
   readonly scanCursors: ScanCursors;
   readonly persistence: Persistence<Command>;
+  readonly operations: ServerOperations;
   readonly acl: AccessControl;
   readonly aclCatalogue: TableCatalogue;
 
@@ -112,14 +127,23 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   #nextClientId = 1;
   #flushScheduled = false;
 
-  constructor(readonly config: Config, readonly log: Logger, options: ServerOptions = {}) {
-    this.keyspace = new Keyspace(config.databases, options.clock ?? systemClock);
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    options: ServerOptions = {},
+  ) {
+    this.keyspace = new Keyspace(
+      config.databases,
+      options.clock ?? systemClock,
+    );
     this.runId = Array.from(
       crypto.getRandomValues(new Uint8Array(20)),
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
     this.commands = new CommandTable(COMMAND_FAMILIES);
-    for (const { from, to } of config.renamedCommands) this.commands.rename(from, to);
+    for (const { from, to } of config.renamedCommands) {
+      this.commands.rename(from, to);
+    }
     this.aclCatalogue = new TableCatalogue(this.commands);
     this.acl = new AccessControl({
       catalogue: this.aclCatalogue.catalogue,
@@ -135,6 +159,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     this.blocking = new Blocking();
     this.scanCursors = new ScanCursors();
     this.persistence = new Persistence(this);
+    this.operations = new ServerOperations(this);
     // Order matters where parts observe each other's effects: watches and
     // waiters first, then notifications (which publish), then the rewrite.
     const parts: KeyspaceEvents[] = [
@@ -142,6 +167,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       this.blocking,
       new KeyspaceNotifier(config, this.pubsub),
       this.pubsub,
+      // After the change's notifications: tracking invalidations follow them.
+      this.operations,
       this.persistence,
       ...options.observers ?? [],
     ];
@@ -169,15 +196,23 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * error makes CONFIG SET fail and roll back.
    */
   #applyConfigChanges(): void {
-    const on = (names: string | string[], apply: (config: Config) => string | void) =>
-      this.configListeners.onChange(names, (config) => apply(config));
+    const on = (
+      names: string | string[],
+      apply: (config: Config) => string | void,
+    ) => this.configListeners.onChange(names, (config) => apply(config));
     on("loglevel", (config) => void (this.log.level = config.loglevel));
     on("appendfsync", (config) => {
       if (this.#aof !== undefined) this.#aof.policy = config.appendfsync;
     });
     on("requirepass", (config) => this.acl.setRequirePass(config.requirepass));
-    on("acl-pubsub-default", (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault));
-    on("acllog-max-len", (config) => void (this.acl.log.maxLength = config.aclLogMaxLen));
+    on(
+      "acl-pubsub-default",
+      (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault),
+    );
+    on(
+      "acllog-max-len",
+      (config) => void (this.acl.log.maxLength = config.aclLogMaxLen),
+    );
     on("maxclients", (config) => {
       const allowed = adjustOpenFilesLimit(config.maxclients, this.log);
       if (allowed < config.maxclients) {
@@ -229,8 +264,11 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * limits of clients that stopped reading).
    */
   cron(): void {
-    const removed = this.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS);
+    const removed = this.operations.activeExpireEnabled
+      ? this.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS)
+      : 0;
     this.#clientsCron(Date.now());
+    this.operations.cron(Date.now());
     if (removed > 0 || this.#pendingClients.size > 0) this.flush();
   }
 
@@ -239,7 +277,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     const idleLimitMs = this.config.timeout * 1000;
     for (const client of this.clients.values()) {
       if (
-        idleLimitMs > 0 && client.blocked === undefined && client.subscriptionCount === 0 &&
+        idleLimitMs > 0 && client.blocked === undefined &&
+        client.subscriptionCount === 0 &&
         now - client.lastInteractionAt > idleLimitMs
       ) {
         this.log.verbose("Closing idle client");
@@ -294,10 +333,17 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   }
 
   /** See Client.changed. */
-  keyChanged(db: Database, key: string, event: string, eventClass: string): void {
+  keyChanged(
+    db: Database,
+    key: string,
+    event: string,
+    eventClass: string,
+  ): void {
     this.dirty++;
     const listeners = this.#keyChanged;
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(db, key, event, eventClass);
+    for (let i = 0; i < listeners.length; i++) {
+      listeners[i]!(db, key, event, eventClass);
+    }
   }
 
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
@@ -440,7 +486,9 @@ function listeners<E extends keyof KeyspaceEvents>(
   const found: NonNullable<KeyspaceEvents[E]>[] = [];
   for (const part of parts) {
     const listener = part[event];
-    if (listener !== undefined) found.push(listener.bind(part) as NonNullable<KeyspaceEvents[E]>);
+    if (listener !== undefined) {
+      found.push(listener.bind(part) as NonNullable<KeyspaceEvents[E]>);
+    }
   }
   return found;
 }

@@ -55,6 +55,7 @@ const NEVER = new Set([
   "bgsave",
   "bgrewriteaof",
   "acl", // ACL SETUSER default off would lock the healthy client out.
+  "pfselftest", // Takes most of a second by design (Redis's takes seconds too).
 ]);
 
 /** Allocation-driving arguments (offsets, counts) stay small for these. */
