@@ -2,7 +2,8 @@
  * Stream throughput against redis-server: redis-benchmark's XADD (50
  * clients), XRANGE of 100 entries and XREADGROUP COUNT 10, run on both
  * servers in interleaved rounds, reporting the median requests per second
- * and the server CPU per request.
+ * and the server CPU per request. A SET row comes first as the reference:
+ * what a request costs each server before any stream work.
  *
  * ```sh
  * deno run -A bench/stream_bench.ts                 # 3 rounds
@@ -93,6 +94,12 @@ interface Workload {
 }
 
 const WORKLOADS: Workload[] = [
+  {
+    // Not a stream command: what any request costs each server, for reference.
+    name: "SET k v (reference)",
+    setup: () => Promise.resolve(),
+    args: ["SET", "k", "v"],
+  },
   {
     name: "XADD s * f v",
     setup: (port) => command(port, "DEL", "s"),

@@ -23,7 +23,6 @@
  */
 
 import {
-  type AccessControl,
   ACL_CATEGORIES,
   AclCatalogue,
   type AclCommand,

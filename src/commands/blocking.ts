@@ -362,7 +362,6 @@ export class Blocking implements KeyspaceEvents {
   #serveQueue(queue: WaitQueue): void {
     // Iterating the live Set: members removed meanwhile are skipped.
     for (const waiter of queue.waiters) {
-      if (queue.db.lookup(queue.key) === undefined) return;
       const client = waiter.client;
       const served = client.server.executor.serve(
         client,

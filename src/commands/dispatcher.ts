@@ -23,12 +23,7 @@
 import { NOAUTH } from "../acl/mod.ts";
 import { authenticationRequired, deniedReply } from "./acl.ts";
 import type { Client } from "./client.ts";
-import {
-  ArityError,
-  CommandError,
-  NOT_IN_TRANSACTION,
-  subscribedContextError,
-} from "./errors.ts";
+import { ArityError, CommandError, NOT_IN_TRANSACTION, subscribedContextError } from "./errors.ts";
 import type { Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */

@@ -27,6 +27,7 @@ import { setCommands } from "./sets.ts";
 import { slowlogCommands } from "./slowlog.ts";
 import { sortCommands } from "./sort.ts";
 import { sortedSetCommands } from "./sorted_sets.ts";
+import { streamCommands } from "./streams.ts";
 import { stringCommands } from "./strings.ts";
 import type { Command } from "./table.ts";
 import { transactionCommands } from "./transactions.ts";
@@ -46,6 +47,7 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   listCommands,
   setCommands,
   sortedSetCommands,
+  streamCommands,
   bitmapCommands,
   hyperLogLogCommands,
   geoCommands,

@@ -31,10 +31,8 @@
  */
 
 import type { Client } from "./client.ts";
-import { Deque } from "../store/deque.ts";
 import { globMatch } from "../store/glob.ts";
 import type { Database } from "../store/keyspace.ts";
-import { SortedSet } from "../store/sorted_set.ts";
 import { copyValue, encodingOf, type RedisValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
@@ -47,13 +45,9 @@ import {
   SAME_OBJECT,
   SYNTAX_ERROR,
 } from "./errors.ts";
-import { Hash } from "../store/hash.ts";
-import { MemberSet } from "../store/set.ts";
 import { scanKeyspace } from "./scan.ts";
 import { command, type CommandDeclaration } from "./table.ts";
 
-/** Redis stores strings of up to 44 bytes in one allocation with their header. */
-const EMBSTR_MAX_LENGTH = 44;
 /** Longest string Redis tries to store as an integer. */
 const INT_MAX_LENGTH = 20;
 /** Integers 0..9999 are one shared object in Redis, with this reference count. */

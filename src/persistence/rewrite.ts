@@ -56,9 +56,11 @@ import type { Logger } from "../log.ts";
 import { Deque } from "../store/deque.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import { SortedSet } from "../store/sorted_set.ts";
+import { Stream } from "../store/stream.ts";
 import { isStringValue, type RedisValue, stringContent } from "../store/values.ts";
 import type { AppendOnlyFile } from "./aof.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
+import { streamRewriteCommands } from "./stream_rewrite.ts";
 
 /** Elements per RPUSH/SADD/HSET/ZADD command, as Redis's AOF_REWRITE_ITEMS_PER_CMD. */
 export const ITEMS_PER_COMMAND = 64;
@@ -161,6 +163,8 @@ function* collectionCommands(key: string, value: RedisValue): Generator<string[]
       }
       yield args;
     }
+  } else if (value instanceof Stream) {
+    yield* streamRewriteCommands(key, value);
   }
 }
 

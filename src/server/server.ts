@@ -24,17 +24,9 @@
 import { AccessControl } from "../acl/mod.ts";
 import { TableCatalogue } from "../commands/acl.ts";
 import { Blocking } from "../commands/blocking.ts";
-import {
-  Client,
-  type ClientTransport,
-  NO_TRANSPORT,
-} from "../commands/client.ts";
+import { Client, type ClientTransport, NO_TRANSPORT } from "../commands/client.ts";
 import { describeClient } from "../commands/client_info.ts";
-import type {
-  KeyspaceEvents,
-  ServerContext,
-  ServerStats,
-} from "../commands/context.ts";
+import type { KeyspaceEvents, ServerContext, ServerStats } from "../commands/context.ts";
 import { ArityError, UnknownCommandError } from "../commands/errors.ts";
 import { Executor } from "../commands/executor.ts";
 import { COMMAND_FAMILIES } from "../commands/families.ts";
@@ -50,12 +42,7 @@ import type { Logger } from "../log.ts";
 import type { AppendOnlyFile } from "../persistence/aof.ts";
 import { Persistence, type PersistenceHost } from "../persistence/lifecycle.ts";
 import { UnresolvedCommand } from "../persistence/loader.ts";
-import {
-  type Clock,
-  type Database,
-  Keyspace,
-  systemClock,
-} from "../store/keyspace.ts";
+import { type Clock, type Database, Keyspace, systemClock } from "../store/keyspace.ts";
 import { renderInfo } from "./info.ts";
 import { adjustOpenFilesLimit } from "./native.ts";
 import { clientClass, overOutputLimit } from "./output_limits.ts";

@@ -103,6 +103,16 @@ export class OrderedMap<V> {
 
   /** Inserts or replaces; returns true when `key` is new. */
   set(key: string, value: V): boolean {
+    // Stream IDs and pending entries mostly arrive in order: append to the
+    // last leaf without a search while it has room.
+    const tail = this.#lastLeaf();
+    const tailCount = tail.keys.length;
+    if (tailCount !== 0 && tailCount < MAX_KEYS && key > tail.keys[tailCount - 1]!) {
+      tail.keys.push(key);
+      tail.values.push(value);
+      this.#size++;
+      return true;
+    }
     const leaf = this.#descend(key);
     const index = bound(leaf.keys, key, false);
     if (leaf.keys[index] === key) {
@@ -112,13 +122,16 @@ export class OrderedMap<V> {
     leaf.keys.splice(index, 0, key);
     leaf.values.splice(index, 0, value);
     this.#size++;
-    if (leaf.keys.length > MAX_KEYS) this.#split(leaf);
+    if (leaf.keys.length > MAX_KEYS) {
+      this.#split(leaf, leaf.next === undefined && index === MAX_KEYS);
+    }
     return true;
   }
 
-  #split(leaf: Leaf<V>): void {
+  /** Splits an overfull leaf; an append to the last leaf leaves it full, as sequential inserts would otherwise leave every leaf half empty. */
+  #split(leaf: Leaf<V>, appended: boolean): void {
     const right = new Leaf<V>();
-    const half = leaf.keys.length >>> 1;
+    const half = appended ? MAX_KEYS : leaf.keys.length >>> 1;
     right.keys = leaf.keys.splice(half);
     right.values = leaf.values.splice(half);
     right.next = leaf.next;
