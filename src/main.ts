@@ -16,6 +16,7 @@ import {
   type Config,
   ConfigError,
   parseCommandLine,
+  type ShutdownOption,
   USAGE,
   VERSION,
 } from "./config.ts";
@@ -34,7 +35,11 @@ import { Server } from "./server/server.ts";
 export interface RunningServer {
   server: Server;
   listener: Listener;
-  stop(reason: string): Promise<void>;
+  /**
+   * Stops serving and closes the files; `reason`, when given, is logged
+   * first. Saves when `save` says so, by default when save points are set.
+   */
+  stop(reason?: string, options?: { save?: boolean }): Promise<void>;
 }
 
 /** Loads data, binds the port and starts serving. */
@@ -51,15 +56,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stopIdleCompaction = startIdleCompaction(server);
 
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string) => {
+  const stop = (reason?: string, options: { save?: boolean } = {}) => {
     stopping ??= (async () => {
-      log.warning(reason);
+      if (reason !== undefined) log.warning(reason);
       stopCron();
       server.operations.dispose();
       stopIdleCompaction();
       server.flush();
       await listener.close();
-      server.persistence.stop();
+      server.persistence.stop(options);
       log.warning("Redis is now ready to exit, bye bye...");
     })();
     return stopping;
@@ -69,6 +74,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.notice(`Ready to accept connections ${tls ? "tls" : "tcp"} on ${address}`);
   }
   return { server, listener, stop };
+}
+
+/**
+ * Saves before a signal's shutdown as `shutdown-on-sig*` says (by default
+ * when save points are set); false when the save failed without `force`,
+ * where Redis keeps running.
+ */
+function saveBeforeShutdown(server: Server, options: readonly ShutdownOption[]): boolean {
+  const save = options.includes("save") ||
+    (!options.includes("nosave") && server.config.savePoints.length > 0);
+  if (!save) return true;
+  server.log.notice("Saving the final RDB snapshot before exiting.");
+  if (server.persistence.saveNow()) return true;
+  if (options.includes("force")) {
+    server.log.warning("Error trying to save the DB. Exit anyway.");
+    return true;
+  }
+  server.log.warning("Error trying to save the DB, can't exit.");
+  return false;
 }
 
 /** Start-up cannot go on; the reason has been logged. */
@@ -127,11 +151,9 @@ async function main(argv: string[]): Promise<number> {
   log.notice(
     `redis-clone version=${CLONE_VERSION}, Redis compatibility=${VERSION}, deno=${Deno.version.deno}, pid=${Deno.pid}, just started`,
   );
-  log.notice(
-    config.appendonly
-      ? `Append only file: ${aofPath(config)} (appendfsync ${config.appendfsync})`
-      : "Persistence disabled (appendonly no)",
-  );
+  if (config.appendonly) {
+    log.notice(`Append only file: ${aofPath(config)} (appendfsync ${config.appendfsync})`);
+  }
   let running: RunningServer;
   try {
     running = await startServer(config, log);
@@ -143,10 +165,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof StartupError) return 1;
     throw error;
   }
-  const exit = (reason: string) => running.stop(reason).then(() => Deno.exit(0));
+  // SHUTDOWN and the signals below have logged and saved (or not) already.
+  const exit = () => running.stop(undefined, { save: false }).then(() => Deno.exit(0));
   running.server.shutdownHandler = exit;
-  Deno.addSignalListener("SIGINT", () => void exit("Received SIGINT scheduling shutdown..."));
-  Deno.addSignalListener("SIGTERM", () => void exit("Received SIGTERM scheduling shutdown..."));
+  const onSignal = (name: string, options: readonly ShutdownOption[]) => {
+    log.warning(`Received ${name} scheduling shutdown...`);
+    log.warning("User requested shutdown...");
+    if (saveBeforeShutdown(running.server, options)) void exit();
+  };
+  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT", config.shutdownOnSigint));
+  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM", config.shutdownOnSigterm));
   return await new Promise<number>(() => {});
 }
 

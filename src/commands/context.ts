@@ -62,18 +62,38 @@ export interface ServerStats {
   netOutputBytes: number;
 }
 
-/** What SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE need of persistence. */
+/** Says whether keys changed since it was made (MIGRATE, between its DUMP and its DEL). */
+export interface KeyTracker {
+  /** Whether `key` changed (or its database did) since tracking began. */
+  changed(key: string): boolean;
+  /** Stops tracking. */
+  release(): void;
+}
+
+/** What SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, FLUSHALL and MIGRATE need of persistence. */
 export interface PersistenceControl {
-  /** A background rewrite is running. */
+  /** An AOF rewrite is running. */
   readonly rewriteInProgress: boolean;
-  /** BGSAVE SCHEDULE: start a rewrite as soon as the running one ends. */
+  /** Start a rewrite as soon as nothing else runs in the background. */
   rewriteScheduled: boolean;
+  /** Consecutive failed rewrites (a scheduled BGREWRITEAOF resets them, as in Redis). */
+  consecutiveFailures: number;
   /** Starts a background rewrite; false (after logging why) if it cannot start. */
   startRewrite(): boolean;
-  /** Rewrites synchronously (SAVE); false if it failed. */
+  /** A BGSAVE is running. */
+  readonly bgsaveInProgress: boolean;
+  /** Start a BGSAVE as soon as nothing else runs in the background. */
+  bgsaveScheduled: boolean;
+  /** Starts a BGSAVE; false (after logging why) if it cannot start. */
+  startBackgroundSave(): boolean;
+  /** SAVE: writes dump.rdb synchronously; false if it failed. */
   saveNow(): boolean;
   /** Unix time in seconds of the last successful save (LASTSAVE). */
   readonly lastSaveTime: number;
+  /** Tells whether keys of `db` change from now on (MIGRATE). */
+  trackKeys(db: Database, keys: Iterable<string>): KeyTracker;
+  /** FLUSHALL happened: stops a BGSAVE and, with save points, saves at once. */
+  flushedAll(): void;
 }
 
 /** The server as commands see it. */
@@ -127,5 +147,5 @@ export interface ServerContext {
   /** INFO's text for the given section names (none: the default sections). */
   info(sections: readonly string[]): string;
   /** Starts shutting down (SHUTDOWN); false if this server cannot (no handler). */
-  shutdown(reason: string): boolean;
+  shutdown(): boolean;
 }

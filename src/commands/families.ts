@@ -19,6 +19,7 @@ import { keyCommands } from "./keys.ts";
 import { latencyCommands } from "./latency.ts";
 import { listCommands } from "./lists.ts";
 import { memoryCommands } from "./memory.ts";
+import { migrationCommands } from "./migration.ts";
 import { monitorCommands } from "./monitor.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
@@ -55,5 +56,6 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   transactionCommands,
   pubsubCommands,
   persistenceCommands,
+  migrationCommands,
   aclCommands,
 ];

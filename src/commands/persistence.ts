@@ -1,23 +1,28 @@
 /**
- * Persistence commands: BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE.
+ * Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE.
  *
- * This server persists only through the AOF, and it has no RDB format to
- * write. Rather than refuse SAVE and BGSAVE (which breaks scripts, backup
- * jobs and client libraries that call them before a restart) they map to
- * the AOF rewrite, which produces the same thing an RDB file is for: a
- * compact file holding exactly the current data, from which the server
- * starts. SAVE rewrites synchronously and replies +OK, blocking like Redis's
- * SAVE; BGSAVE starts a background rewrite with Redis's replies; LASTSAVE is
- * the time of the last successful rewrite (or of start-up). As in Redis,
- * these work with `appendonly no` too: the file is written at the AOF path,
- * and is what a later start with `appendonly yes` loads. The mapping is the
- * subject of persistence/info.ts's `rdb_*` fields as well.
+ * SAVE and BGSAVE write dump.rdb (`dbfilename` in `dir`), in Redis's RDB
+ * format, synchronously or in the background (persistence/snapshot.ts);
+ * BGREWRITEAOF rewrites the append-only file. The replies are Redis's, and
+ * so is the interplay of the two kinds of background work, which Redis
+ * runs in child processes of which only one may exist at a time: a BGSAVE
+ * asked for while an AOF rewrite runs fails unless SCHEDULEd (then it
+ * starts when the rewrite ends), a BGREWRITEAOF asked for while a BGSAVE
+ * runs is scheduled, and inside MULTI/EXEC both are only scheduled. SAVE
+ * works while a rewrite runs (it does not need a child), not while a
+ * BGSAVE does.
+ *
+ * The handlers reach persistence through `PersistenceControl` (context.ts),
+ * the part of the server's persistence (persistence/lifecycle.ts) that
+ * commands may use.
  *
  * @module
  */
 
 import type { Client } from "./client.ts";
 import {
+  BGSAVE_BLOCKED_BY_REWRITE,
+  BGSAVE_FAILED,
   CommandError,
   REWRITE_FAILED,
   REWRITE_IN_PROGRESS,
@@ -27,9 +32,20 @@ import {
 } from "./errors.ts";
 import { command } from "./table.ts";
 
+/** Inside MULTI/EXEC, where Redis only schedules background work (server.in_exec). */
+function inTransaction(client: Client): boolean {
+  return client.transaction !== undefined;
+}
+
 function bgrewriteaof(client: Client): void {
   const persistence = client.server.persistence;
   if (persistence.rewriteInProgress) throw new CommandError(REWRITE_IN_PROGRESS);
+  if (persistence.bgsaveInProgress || inTransaction(client)) {
+    persistence.rewriteScheduled = true;
+    persistence.consecutiveFailures = 0;
+    client.reply.simple("Background append only file rewriting scheduled");
+    return;
+  }
   if (!persistence.startRewrite()) throw new CommandError(REWRITE_FAILED);
   client.reply.simple("Background append only file rewriting started");
 }
@@ -43,19 +59,20 @@ function bgsave(client: Client, args: string[]): void {
     schedule = true;
   }
   const persistence = client.server.persistence;
-  if (persistence.rewriteInProgress) {
-    if (!schedule) throw new CommandError(SAVE_IN_PROGRESS);
-    persistence.rewriteScheduled = true;
+  if (persistence.bgsaveInProgress) throw new CommandError(SAVE_IN_PROGRESS);
+  if (persistence.rewriteInProgress || inTransaction(client)) {
+    if (!schedule && !inTransaction(client)) throw new CommandError(BGSAVE_BLOCKED_BY_REWRITE);
+    persistence.bgsaveScheduled = true;
     client.reply.simple("Background saving scheduled");
     return;
   }
-  if (!persistence.startRewrite()) throw new CommandError(REWRITE_FAILED);
+  if (!persistence.startBackgroundSave()) throw new CommandError(BGSAVE_FAILED);
   client.reply.simple("Background saving started");
 }
 
 function save(client: Client): void {
   const persistence = client.server.persistence;
-  if (persistence.rewriteInProgress) throw new CommandError(SAVE_IN_PROGRESS);
+  if (persistence.bgsaveInProgress) throw new CommandError(SAVE_IN_PROGRESS);
   if (!persistence.saveNow()) throw new CommandError(SAVE_FAILED);
   client.reply.ok();
 }

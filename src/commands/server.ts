@@ -58,11 +58,6 @@ function flushDb(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
-/** What FLUSHALL tells persistence, where it has the hook (a BGSAVE stops, save points save). */
-interface FlushAware {
-  flushedAll?(): void;
-}
-
 function flushAll(client: Client, args: string[]): void {
   parseFlushMode(args);
   const server = client.server;
@@ -70,7 +65,7 @@ function flushAll(client: Client, args: string[]): void {
     db.clear();
     server.databaseChanged(db);
   }
-  (server.persistence as FlushAware).flushedAll?.();
+  server.persistence.flushedAll();
   client.reply.ok();
 }
 
@@ -196,7 +191,7 @@ function shutdown(client: Client, args: string[]): void {
   const save = options.has("SAVE") ||
     (!options.has("NOSAVE") && server.config.savePoints.length > 0);
   if (save) {
-    server.log.notice("Saving the final snapshot before exiting.");
+    server.log.notice("Saving the final RDB snapshot before exiting.");
     if (!server.persistence.saveNow()) {
       if (!options.has("FORCE")) {
         server.log.warning("Error trying to save the DB, can't exit.");
@@ -205,7 +200,7 @@ function shutdown(client: Client, args: string[]): void {
       server.log.warning("Error trying to save the DB. Exit anyway.");
     }
   }
-  if (!server.shutdown("User requested shutdown...")) throw new CommandError(SHUTDOWN_FAILED);
+  if (!server.shutdown()) throw new CommandError(SHUTDOWN_FAILED);
 }
 
 function time(client: Client): void {

@@ -204,10 +204,14 @@ export function loadConfigText(
     if (words === undefined) fail("Unbalanced quotes in configuration line");
     if (words!.length === 0) continue;
     const directive = words![0]!.toLowerCase();
-    const args = words!.slice(1);
+    let args = words!.slice(1);
     const parameter = lookupParameter(directive);
     if (parameter) {
       if (!parameter.multiArgument && args.length !== 1) fail("wrong number of arguments");
+      // As Redis does, so that `--save "60 10"` means `save 60 10`.
+      if (parameter.multiArgument && args.length === 1 && args[0] !== "") {
+        args = splitArguments(args[0]!) ?? fail("Unbalanced quotes in configuration line");
+      }
       const problem = parameter.setArguments(config, args, context);
       if (problem !== undefined) fail(problem);
       continue;

@@ -1,11 +1,9 @@
 /**
  * The `# Persistence` section of INFO, with Redis 7.0's fields in Redis's
- * order.
- *
- * This server has no RDB snapshots: SAVE and BGSAVE rewrite the AOF (see
- * commands/persistence.ts), so the `rdb_*` fields describe those rewrites —
- * a script that runs BGSAVE and polls `rdb_bgsave_in_progress` or LASTSAVE
- * sees the rewrite start and finish. Fork-related fields are always zero.
+ * order: `rdb_*` for dump.rdb (SAVE, BGSAVE, the last load), `aof_*` for
+ * the append-only file and its rewrites, `current_save_keys_*` for the
+ * background work running now. Nothing forks here (see snapshot.ts), so
+ * the copy-on-write and fork fields are always zero.
  *
  * @module
  */
@@ -20,6 +18,8 @@ export function persistenceInfo<T>(persistence: Persistence<T>): InfoFields {
   const rewrite = persistence.rewrite;
   const rewriteSeconds = rewrite ? Math.floor((performance.now() - rewrite.startedAt) / 1000) : -1;
   const lastRewriteStatus = persistence.lastRewriteOk ? "ok" : "err";
+  const bgsave = persistence.bgsave;
+  const bgsaveSeconds = bgsave ? Math.floor((performance.now() - bgsave.startedAt) / 1000) : -1;
   const fields: InfoFields = [
     ["loading", server.loading ? 1 : 0],
     ["async_loading", 0],
@@ -27,18 +27,18 @@ export function persistenceInfo<T>(persistence: Persistence<T>): InfoFields {
     ["current_cow_size", 0],
     ["current_cow_size_age", 0],
     ["current_fork_perc", "0.00"],
-    ["current_save_keys_processed", 0],
-    ["current_save_keys_total", 0],
+    ["current_save_keys_processed", bgsave?.keysProcessed ?? rewrite?.keysProcessed ?? 0],
+    ["current_save_keys_total", bgsave?.keysTotal ?? rewrite?.keysTotal ?? 0],
     ["rdb_changes_since_last_save", server.dirty - persistence.dirtyAtLastSave],
-    ["rdb_bgsave_in_progress", rewrite ? 1 : 0],
+    ["rdb_bgsave_in_progress", bgsave ? 1 : 0],
     ["rdb_last_save_time", persistence.lastSaveTime],
-    ["rdb_last_bgsave_status", lastRewriteStatus],
-    ["rdb_last_bgsave_time_sec", persistence.lastRewriteSeconds],
-    ["rdb_current_bgsave_time_sec", rewriteSeconds],
-    ["rdb_saves", persistence.rewrites],
+    ["rdb_last_bgsave_status", persistence.lastBgsaveOk ? "ok" : "err"],
+    ["rdb_last_bgsave_time_sec", persistence.lastBgsaveSeconds],
+    ["rdb_current_bgsave_time_sec", bgsaveSeconds],
+    ["rdb_saves", persistence.rdbSaves],
     ["rdb_last_cow_size", 0],
-    ["rdb_last_load_keys_expired", 0],
-    ["rdb_last_load_keys_loaded", 0],
+    ["rdb_last_load_keys_expired", persistence.lastLoadKeysExpired],
+    ["rdb_last_load_keys_loaded", persistence.lastLoadKeysLoaded],
     ["aof_enabled", aof ? 1 : 0],
     ["aof_rewrite_in_progress", rewrite ? 1 : 0],
     ["aof_rewrite_scheduled", persistence.rewriteScheduled ? 1 : 0],

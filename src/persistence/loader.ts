@@ -28,6 +28,12 @@
  *   stops start-up with the file name, offset and command, and leaves the
  *   file untouched.
  *
+ * A file may start with an RDB preamble (`aof-use-rdb-preamble yes`, here
+ * or in the single-file AOFs of Redis 4 to 6): its keys are loaded as a
+ * dump.rdb is (see rdb_loader.ts), except that none is dropped for having
+ * expired, and the commands after it are replayed on top. Damage in the
+ * preamble stops start-up whatever `aof-load-truncated` says, as in Redis.
+ *
  * While loading, time stands still at the epoch for the keyspace, the way
  * Redis's keyIsExpired answers "not expired" while loading: a key whose
  * absolute deadline passed while the server was down must still exist for
@@ -44,16 +50,16 @@ import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import type { Clock, Keyspace } from "../store/keyspace.ts";
 
-/** Start-up must stop: the file is damaged, or cut off with aof-load-truncated no. */
-export class AofLoadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AofLoadError";
-  }
-}
+import { AofLoadError, RdbLoadError } from "./load_error.ts";
+import { RdbError } from "../rdb/mod.ts";
+import { describeRdbError, RdbKeyLoader } from "./rdb_loader.ts";
+
+export { AofLoadError };
 
 export interface LoadResult {
   commands: number;
+  /** Keys loaded from an RDB preamble (0 without one). */
+  preambleKeys: number;
   /** Size of the file after loading (after truncation, if any). */
   bytes: number;
   seconds: number;
@@ -201,6 +207,14 @@ export function describeCommand(args: readonly string[]): string {
   return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
 
+/** What the loader does with what only an RDB preamble holds. */
+export interface PreambleOptions {
+  /** Receives each function library of the preamble (its source code). */
+  loadFunction(code: string): void;
+}
+
+const NO_FUNCTIONS: PreambleOptions = { loadFunction() {} };
+
 /**
  * Replays the AOF at `path` into `server`; a missing or empty file loads
  * nothing. Throws AofLoadError when start-up must stop.
@@ -209,6 +223,7 @@ export async function loadAppendOnlyFile<T>(
   server: LoadTarget<T>,
   path: string,
   progress?: LoadProgress,
+  preambleOptions: PreambleOptions = NO_FUNCTIONS,
 ): Promise<LoadResult> {
   const log = server.log;
   const started = performance.now();
@@ -217,7 +232,14 @@ export async function loadAppendOnlyFile<T>(
     file = await Deno.open(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      return { commands: 0, bytes: 0, seconds: 0, truncatedAt: undefined, expiredKeys: 0 };
+      return {
+        commands: 0,
+        preambleKeys: 0,
+        bytes: 0,
+        seconds: 0,
+        truncatedAt: undefined,
+        expiredKeys: 0,
+      };
     }
     throw error;
   }
@@ -238,6 +260,7 @@ export async function loadAppendOnlyFile<T>(
   let transactionOffset = 0;
   let lastReport = started;
   let size = 0;
+  let preambleKeys = 0;
 
   const damaged = (what: string, offset: number) =>
     new AofLoadError(
@@ -253,6 +276,23 @@ export async function loadAppendOnlyFile<T>(
   try {
     size = (await file.stat()).size;
     if (progress) progress.totalBytes = size;
+    const first = await file.read(buffer);
+    if (first !== null) end = first;
+    if (end >= 5 && view.latin1Slice(0, 5) === "REDIS") {
+      const preamble = await loadPreamble(server, file, buffer, end, path, preambleOptions);
+      preambleKeys = preamble.keys;
+      base = preamble.size;
+      const rest = preamble.remainder;
+      if (rest.byteLength > buffer.byteLength) {
+        buffer = new Uint8Array(rest.byteLength * 2);
+        view = binaryView(buffer);
+      }
+      buffer.set(rest);
+      end = rest.byteLength;
+      log.notice(
+        `Reading RDB preamble from AOF file ${path}: ${preambleKeys} keys, ${megabytes(base)} MB`,
+      );
+    }
     for (;;) {
       for (;;) {
         let parsed: Parsed | undefined;
@@ -262,11 +302,8 @@ export async function loadAppendOnlyFile<T>(
           if (!(error instanceof FormatError)) throw error;
           const offset = base + start;
           const at = base + error.position;
-          const preamble = offset === 0 && view.latin1Slice(0, 5) === "REDIS";
           throw damaged(
-            preamble
-              ? "RDB preamble (aof-use-rdb-preamble yes) is not supported"
-              : `Bad file format (${error.message}${at === offset ? "" : ` at offset ${at}`})`,
+            `Bad file format (${error.message}${at === offset ? "" : ` at offset ${at}`})`,
             offset,
           );
         }
@@ -374,7 +411,56 @@ export async function loadAppendOnlyFile<T>(
     } commands/s)`,
   );
   if (expiredKeys > 0) log.notice(`${expiredKeys} expired keys dropped after loading`);
-  return { commands, bytes, seconds, truncatedAt, expiredKeys };
+  return { commands, preambleKeys, bytes, seconds, truncatedAt, expiredKeys };
+}
+
+/**
+ * Loads the RDB preamble at the start of the AOF open as `file`, whose
+ * first `end` bytes are in `buffer`: its keys, its size, and the bytes read
+ * past it (where the commands start).
+ */
+async function loadPreamble<T>(
+  server: LoadTarget<T>,
+  file: Deno.FsFile,
+  buffer: Uint8Array,
+  end: number,
+  path: string,
+  options: PreambleOptions,
+): Promise<{ keys: number; size: number; remainder: Uint8Array }> {
+  const loader = new RdbKeyLoader({
+    log: server.log,
+    config: server.config,
+    keyspace: server.keyspace,
+    get loading() {
+      return server.loading;
+    },
+    set loading(value: boolean) {
+      server.loading = value;
+    },
+    loadFunction: (code) => options.loadFunction(code),
+  }, true);
+  const reader = loader.reader;
+  try {
+    reader.push(buffer.subarray(0, end), loader.visit);
+    while (!reader.done) {
+      const count = await file.read(buffer);
+      if (count === null) {
+        reader.end(loader.visit);
+        break;
+      }
+      reader.push(buffer.subarray(0, count), loader.visit);
+    }
+  } catch (error) {
+    if (error instanceof RdbError) {
+      throw new RdbLoadError(
+        `${
+          describeRdbError(error, `the RDB preamble of the AOF file ${path}`)
+        }; AOF loading aborted`,
+      );
+    }
+    throw error;
+  }
+  return { keys: loader.keysLoaded, size: reader.summary().size, remainder: reader.remainder() };
 }
 
 /** Removes keys whose deadline passed while the server was down. */

@@ -44,12 +44,22 @@
  * rounds repeat until few keys are left. Memory is O(keys changed), with no
  * copy of any value. The longest step is logged.
  *
- * SAVE runs the same rewrite synchronously (one round and the finish).
+ * With `aof-use-rdb-preamble yes` round 0 writes an RDB file instead of
+ * commands (Redis's preamble: the same data in a fraction of the size and
+ * load time), and the later rounds append their commands after it; the
+ * loader reads both parts (loader.ts). A key changed during round 0 is
+ * left out of the preamble, to be written by round 1, so the preamble
+ * never holds a key twice (a key deleted and re-added would otherwise come
+ * round again in the walk), which an RDB cannot say.
+ *
+ * A synchronous run (one round and the finish) is what tools and tests use;
+ * SAVE writes dump.rdb (snapshot.ts).
  *
  * @module
  */
 
 import { dirname, join } from "node:path";
+import type { Config } from "../config.ts";
 import { formatDouble } from "../protocol/doubles.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Logger } from "../log.ts";
@@ -60,7 +70,9 @@ import { Stream } from "../store/stream.ts";
 import { isStringValue, type RedisValue, stringContent } from "../store/values.ts";
 import type { AppendOnlyFile } from "./aof.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
+import { RdbFileWriter } from "../rdb/mod.ts";
 import { streamRewriteCommands } from "./stream_rewrite.ts";
+import { writeDatabase, writerOptions } from "./snapshot.ts";
 
 /** Elements per RPUSH/SADD/HSET/ZADD command, as Redis's AOF_REWRITE_ITEMS_PER_CMD. */
 export const ITEMS_PER_COMMAND = 64;
@@ -113,6 +125,14 @@ class Output {
   command(args: readonly string[]): void {
     this.#encoder.bulkArray(args);
     if (this.#encoder.length >= WRITE_SIZE) this.flush();
+  }
+
+  /** Writes bytes that are not commands (the RDB preamble), after what is encoded. */
+  raw(bytes: Uint8Array): void {
+    this.flush();
+    let offset = 0;
+    while (offset < bytes.byteLength) offset += this.file.writeSync(bytes.subarray(offset));
+    this.written += bytes.byteLength;
   }
 
   /** Writes what is encoded; throws on a write error. */
@@ -172,8 +192,12 @@ function* collectionCommands(key: string, value: RedisValue): Generator<string[]
 export interface RewriteSource {
   readonly keyspace: Keyspace;
   readonly log: Logger;
+  /** `aof-use-rdb-preamble` and the RDB settings a preamble is written with. */
+  readonly config: Config;
   /** The AOF being appended to, which switches to the new file at the end. */
   readonly aof: AppendOnlyFile | undefined;
+  /** The function libraries a preamble saves. */
+  functionLibraries(): readonly string[];
 }
 
 /**
@@ -193,6 +217,9 @@ export class AofRewrite {
   /** How long the synchronous finish (final round, fsync, rename, switch) took, in ms. */
   finalStepMs = 0;
   rounds = 0;
+  /** Keys written by round 0 so far, and keys there were at the start (INFO current_save_keys_*). */
+  keysProcessed = 0;
+  readonly keysTotal: number;
   readonly #server: RewriteSource;
   readonly #target: string;
   readonly #temporary: string;
@@ -225,6 +252,7 @@ export class AofRewrite {
       `temp-rewriteaof-${background ? "bg-" : ""}${Deno.pid}.aof`,
     );
     this.#output = new Output(fileSystem().create(this.#temporary));
+    this.keysTotal = server.keyspace.keyCount;
     const everything: Work = {
       databases: new Set(server.keyspace.databases.map((db) => db.index)),
       keys: new Map(),
@@ -310,6 +338,10 @@ export class AofRewrite {
 
   /** Writes a round's work; yields after each key or collection command. */
   *#round(work: Work, replace: boolean): Generator<void> {
+    if (!replace && this.#server.config.aofUseRdbPreamble) {
+      yield* this.#preamble(work);
+      return;
+    }
     const databases = this.#server.keyspace.databases;
     for (const index of [...work.databases].sort((a, b) => a - b)) {
       const db = databases[index]!;
@@ -317,12 +349,34 @@ export class AofRewrite {
         this.#output.select(index);
         this.#output.command(["FLUSHDB"]);
       }
-      for (const key of db.entries.keys()) yield* this.#writeKey(db, key, false);
+      for (const key of db.entries.keys()) {
+        yield* this.#writeKey(db, key, false);
+        this.keysProcessed++;
+      }
     }
     for (const [index, keys] of work.keys) {
       if (work.databases.has(index)) continue;
       for (const key of keys) yield* this.#writeKey(databases[index]!, key, true);
     }
+  }
+
+  /** Round 0 as an RDB preamble: every database walked, keys changed meanwhile left out. */
+  *#preamble(work: Work): Generator<void> {
+    const server = this.#server;
+    const writer = new RdbFileWriter(writerOptions(server.config, true));
+    const output = this.#output;
+    const emit = (bytes: Uint8Array) => output.raw(bytes);
+    for (const code of server.functionLibraries()) writer.writeFunction(code);
+    const now = server.keyspace.clock.now();
+    for (const index of [...work.databases].sort((a, b) => a - b)) {
+      const skip = (key: string) =>
+        this.#next.databases.has(index) || this.#next.keys.get(index)?.has(key) === true;
+      for (const _ of writeDatabase(writer, server.keyspace.databases[index]!, now, emit, skip)) {
+        this.keysProcessed++;
+        yield;
+      }
+    }
+    emit(writer.finish());
   }
 
   *#writeKey(db: Database, key: string, replace: boolean): Generator<void> {

@@ -89,7 +89,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   /** What CONFIG SET runs to apply a change (see #applyConfigChanges). */
   readonly configListeners = new ConfigChangeListeners();
   /** Called to stop the process (SHUTDOWN); set by main. */
-  shutdownHandler: ((reason: string) => Promise<void>) | undefined;
+  shutdownHandler: (() => Promise<void>) | undefined;
 
   readonly commands: CommandTable;
   readonly executor: Executor;
@@ -192,6 +192,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       if (this.#aof !== undefined) this.#aof.policy = config.appendfsync;
     });
     on("requirepass", (config) => this.acl.setRequirePass(config.requirepass));
+    on(["stop-writes-on-bgsave-error", "save"], () => this.persistence.updateWriteError());
     on(
       "acl-pubsub-default",
       (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault),
@@ -343,9 +344,10 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     return renderInfo(this, sections);
   }
 
-  shutdown(reason: string): boolean {
+  /** Stops the process (SHUTDOWN, once it has logged and saved); false when it cannot. */
+  shutdown(): boolean {
     if (this.shutdownHandler === undefined) return false;
-    void this.shutdownHandler(reason);
+    void this.shutdownHandler();
     return true;
   }
 

@@ -223,11 +223,6 @@ Deno.test("damage in the middle names the file, the offset and the command", asy
   );
 });
 
-Deno.test("a file with an RDB preamble is refused with a clear message", async () => {
-  const message = await loadError(new TextEncoder().encode("REDIS0009\xfa\x09redis-ver"));
-  assert.match(message, /^RDB preamble \(aof-use-rdb-preamble yes\) is not supported .* offset 0/);
-});
-
 Deno.test("keys past their deadline are dropped, and commands on them replay as they ran", async () => {
   const { server, result } = await load(encode([
     ["SET", "expired", "1"],

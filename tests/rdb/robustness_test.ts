@@ -9,8 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { intsetStrings } from "../../../src/persistence/rdb/intset.ts";
-import { ListpackBuilder, listpackStrings } from "../../../src/persistence/rdb/listpack.ts";
+import { intsetStrings } from "../../src/rdb/intset.ts";
+import { ListpackBuilder, listpackStrings } from "../../src/rdb/listpack.ts";
 import {
   decodeDumpPayload,
   encodeDumpPayload,
@@ -19,9 +19,9 @@ import {
   type RdbRecord,
   readRdbFile,
   writeRdbFile,
-} from "../../../src/persistence/rdb/mod.ts";
-import { zipmapEntries } from "../../../src/persistence/rdb/zipmap.ts";
-import { ziplistStrings } from "../../../src/persistence/rdb/ziplist.ts";
+} from "../../src/rdb/mod.ts";
+import { zipmapEntries } from "../../src/rdb/zipmap.ts";
+import { ziplistStrings } from "../../src/rdb/ziplist.ts";
 import {
   ALL_BYTES,
   call,

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type BinaryBuffer, binaryView } from "../../protocol/binary.ts";
+import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
 import { RDB_STRING_ENCODING } from "./constants.ts";
 import { readInt64LE } from "./integers.ts";
 import { lzfDecompress, lzfMaxExpansion } from "./lzf.ts";

@@ -21,7 +21,7 @@ import {
   REDIS_VERSION,
 } from "./constants.ts";
 import { Crc64 } from "./crc64.ts";
-import type { RdbAuxField, RdbValue } from "./model.ts";
+import type { RdbAuxField, RdbValue, RdbValueSource } from "./model.ts";
 import { ObjectEncoder } from "./object_writer.ts";
 import { RdbOutput } from "./output.ts";
 
@@ -120,24 +120,19 @@ export class RdbFileWriter {
   }
 
   /** Writes one key of the current database. */
-  writeKey(key: string, value: RdbValue, options?: RdbKeyOptions): void {
+  writeKey(key: string, value: RdbValue | RdbValueSource, options?: RdbKeyOptions): void {
     this.#assertOpen();
-    const output = this.#output;
-    if (options !== undefined) {
-      if (options.expireAt !== undefined) {
-        output.byte(RDB_OPCODE.EXPIRETIME_MS);
-        output.millisecondTime(options.expireAt);
-      }
-      if (options.lruIdle !== undefined) {
-        output.byte(RDB_OPCODE.IDLE);
-        output.length(options.lruIdle);
-      }
-      if (options.lfuFrequency !== undefined) {
-        output.byte(RDB_OPCODE.FREQ);
-        output.byte(options.lfuFrequency);
-      }
-    }
-    this.#encoder.write(output, key, value);
+    writeKeyRecord(this.#output, this.#encoder, key, value, options);
+  }
+
+  /**
+   * Writes bytes that are already RDB: key records an `RdbKeyEncoder` made
+   * earlier with the same settings. They count towards the checksum like
+   * everything else.
+   */
+  writeRaw(bytes: Uint8Array): void {
+    this.#assertOpen();
+    this.#output.raw(bytes);
   }
 
   /** Bytes produced and not yet taken. */
@@ -166,6 +161,68 @@ export class RdbFileWriter {
 
   #assertOpen(): void {
     if (this.#finished) throw new Error("The RDB file is already finished");
+  }
+}
+
+function writeKeyRecord(
+  output: RdbOutput,
+  encoder: ObjectEncoder,
+  key: string,
+  value: RdbValue | RdbValueSource,
+  options: RdbKeyOptions | undefined,
+): void {
+  if (options !== undefined) {
+    if (options.expireAt !== undefined) {
+      output.byte(RDB_OPCODE.EXPIRETIME_MS);
+      output.millisecondTime(options.expireAt);
+    }
+    if (options.lruIdle !== undefined) {
+      output.byte(RDB_OPCODE.IDLE);
+      output.length(options.lruIdle);
+    }
+    if (options.lfuFrequency !== undefined) {
+      output.byte(RDB_OPCODE.FREQ);
+      output.byte(options.lfuFrequency);
+    }
+  }
+  encoder.write(output, key, value);
+}
+
+/**
+ * Encodes key records (expiry and LRU/LFU opcodes, type, key, value) on
+ * their own, outside any file: what a background save encodes ahead of
+ * knowing which of them the file will keep (see persistence/snapshot.ts),
+ * then hands to `RdbFileWriter.writeRaw`.
+ *
+ * @example
+ * ```ts
+ * const encoder = new RdbKeyEncoder();
+ * encoder.writeKey("k", { type: "string", value: "v" });
+ * const record = encoder.take();
+ * ```
+ */
+export class RdbKeyEncoder {
+  readonly #output: RdbOutput;
+  readonly #encoder: ObjectEncoder;
+
+  constructor(options: Pick<RdbWriterOptions, "compression" | "limits"> = {}) {
+    this.#output = new RdbOutput(options.compression ?? true);
+    this.#encoder = new ObjectEncoder({ ...DEFAULT_ENCODING_LIMITS, ...options.limits });
+  }
+
+  /** Appends one key's record. Throws RangeError for a value Redis cannot hold. */
+  writeKey(key: string, value: RdbValue | RdbValueSource, options?: RdbKeyOptions): void {
+    writeKeyRecord(this.#output, this.#encoder, key, value, options);
+  }
+
+  /** Bytes encoded and not yet taken. */
+  get pendingBytes(): number {
+    return this.#output.size;
+  }
+
+  /** Takes the bytes encoded so far. */
+  take(): Uint8Array {
+    return this.#output.take();
   }
 }
 

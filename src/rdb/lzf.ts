@@ -14,8 +14,10 @@
  * of 3-byte prefixes. Redis does not clear that table between calls, so its
  * output depends on what it compressed before; ours starts clean each time
  * (stale slots are told apart by a moving base instead of clearing 256 KB
- * per string), so the output is a valid LZF stream that any Redis
- * decompresses, though not always byte-identical to Redis's own.
+ * per string). Redis's stale slots point into earlier, freed buffers and
+ * fail its bounds check, so in practice the output is Redis's byte for
+ * byte (its unrolled match loop included); in any case it is a valid LZF
+ * stream that any Redis decompresses.
  *
  * @module
  */
@@ -141,9 +143,24 @@ export function lzfCompress(
       }
       output[outputIndex - literal - 1] = literal - 1; // stop the run
       if (literal === 0) outputIndex--; // undo an empty run
-      do length++; while (
-        length < maxLength && input[reference + length] === input[inputIndex + length]
-      );
+      // liblzf first compares up to 16 bytes unrolled, without the maxlen
+      // bound (still inside the input: maxlen > 16 leaves room), so a match
+      // can end a little further than the bound; Redis's output depends on it.
+      let matched = true;
+      if (maxLength > 16) {
+        for (let k = 0; k < 16; k++) {
+          length++;
+          if (input[reference + length] !== input[inputIndex + length]) {
+            matched = false;
+            break;
+          }
+        }
+      }
+      if (matched) {
+        do length++; while (
+          length < maxLength && input[reference + length] === input[inputIndex + length]
+        );
+      }
       length -= 2;
       inputIndex++;
       if (length < 7) {

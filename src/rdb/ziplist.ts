@@ -18,7 +18,7 @@
  * @module
  */
 
-import { binaryView } from "../../protocol/binary.ts";
+import { binaryView } from "../protocol/binary.ts";
 import { RdbError } from "./model.ts";
 
 const HEADER_SIZE = 10;

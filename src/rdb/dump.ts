@@ -25,8 +25,8 @@ import {
 } from "./constants.ts";
 import { Crc64 } from "./crc64.ts";
 import { NEED_MORE, RdbCursor } from "./cursor.ts";
-import { RdbError, type RdbValue } from "./model.ts";
-import { EMPTY_KEY, isObjectType, readObject } from "./object_reader.ts";
+import { RdbError, type RdbValue, type RdbValueBuilder, type RdbValueSource } from "./model.ts";
+import { defaultValueBuilder, EMPTY_KEY, isObjectType, readObject } from "./object_reader.ts";
 import { ObjectEncoder } from "./object_writer.ts";
 import { RdbOutput } from "./output.ts";
 
@@ -54,7 +54,10 @@ export interface DumpOptions {
  * decodeDumpPayload(payload); // { type: "string", value: "hello" }
  * ```
  */
-export function encodeDumpPayload(value: RdbValue, options: DumpOptions = {}): Uint8Array {
+export function encodeDumpPayload(
+  value: RdbValue | RdbValueSource,
+  options: DumpOptions = {},
+): Uint8Array {
   const output = new RdbOutput(options.compression ?? true, 256);
   new ObjectEncoder({ ...DEFAULT_ENCODING_LIMITS, ...options.limits }).write(
     output,
@@ -88,12 +91,18 @@ export function verifyDumpPayload(payload: Uint8Array): boolean {
 }
 
 /**
- * Decodes a DUMP payload for RESTORE. Throws `RdbError`: reason "checksum"
+ * Decodes a DUMP payload for RESTORE, into the logical model or, with
+ * `builder`, into whatever it builds. Throws `RdbError`: reason "checksum"
  * when the footer does not verify (reply `DUMP_PAYLOAD_ERROR`), any other
  * reason when the value is bad (reply `BAD_DATA_FORMAT_ERROR`); see
  * `restoreErrorReply`.
  */
-export function decodeDumpPayload(payload: Uint8Array): RdbValue {
+export function decodeDumpPayload<V>(payload: Uint8Array, builder: RdbValueBuilder<V>): V;
+export function decodeDumpPayload(payload: Uint8Array): RdbValue;
+export function decodeDumpPayload<V>(
+  payload: Uint8Array,
+  builder?: RdbValueBuilder<V>,
+): V | RdbValue {
   if (!verifyDumpPayload(payload)) {
     throw new RdbError("checksum", "DUMP payload version or checksum are wrong");
   }
@@ -102,7 +111,7 @@ export function decodeDumpPayload(payload: Uint8Array): RdbValue {
   try {
     const type = cursor.byte();
     if (!isObjectType(type, false)) throw cursor.corrupt(`Unknown RDB encoding type ${type}`);
-    const value = readObject(cursor, type);
+    const value = readObject<V | RdbValue>(cursor, type, builder ?? defaultValueBuilder());
     if (value === EMPTY_KEY) throw new RdbError("corrupt", "Empty keys are not allowed", 0);
     return value;
   } catch (error) {

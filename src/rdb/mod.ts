@@ -4,7 +4,12 @@
  * holds values in memory.
  *
  * - `RdbFileReader` / `readRdbStream` / `readRdbFile`: load a file, in
- *   chunks or whole, into records (aux fields, functions, keys).
+ *   chunks or whole, into records (aux fields, functions, keys); values
+ *   are made by an `RdbValueBuilder` (the model's by default, or a store's
+ *   own, as rdb/values.ts does) and keys can go to an `onKey`
+ *   visitor instead of records.
+ * - `RdbKeyEncoder`: key records on their own (a background save's
+ *   scratch file), written into a file later with `RdbFileWriter.writeRaw`.
  * - `RdbFileWriter` / `writeRdbFile`: save, incrementally or whole.
  * - `encodeDumpPayload` / `decodeDumpPayload`: DUMP and RESTORE;
  *   `encodeFunctionDump` / `decodeFunctionDump`: FUNCTION DUMP / RESTORE.
@@ -27,6 +32,7 @@ export { lzfCompress, lzfDecompress } from "./lzf.ts";
 export {
   type RdbFileContents,
   RdbFileReader,
+  type RdbKeyVisitor,
   type RdbReaderOptions,
   type RdbReadSummary,
   readRdbFile,
@@ -36,6 +42,7 @@ export {
   defaultAuxFields,
   type RdbFileInput,
   RdbFileWriter,
+  RdbKeyEncoder,
   type RdbKeyOptions,
   type RdbWriterOptions,
   writeRdbFile,
@@ -51,4 +58,5 @@ export {
   restoreErrorReply,
   verifyDumpPayload,
 } from "./dump.ts";
-export { compareStreamIdParts } from "./stream_codec.ts";
+export { compareStreamIdParts, decodeStreamId, encodeStreamId } from "./stream_codec.ts";
+export { defaultValueBuilder } from "./object_reader.ts";

@@ -7,13 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { RdbCursor } from "../../../src/persistence/rdb/cursor.ts";
-import { canonicalInteger } from "../../../src/persistence/rdb/integers.ts";
-import {
-  backlenSize,
-  ListpackBuilder,
-  ListpackReader,
-} from "../../../src/persistence/rdb/listpack.ts";
+import { RdbCursor } from "../../src/rdb/cursor.ts";
+import { canonicalInteger } from "../../src/rdb/integers.ts";
+import { backlenSize, ListpackBuilder, ListpackReader } from "../../src/rdb/listpack.ts";
 import {
   Crc64,
   crc64,
@@ -24,9 +20,9 @@ import {
   RdbFileWriter,
   readRdbFile,
   writeRdbFile,
-} from "../../../src/persistence/rdb/mod.ts";
-import { moduleTypeName } from "../../../src/persistence/rdb/object_reader.ts";
-import { RdbOutput } from "../../../src/persistence/rdb/output.ts";
+} from "../../src/rdb/mod.ts";
+import { moduleTypeName } from "../../src/rdb/object_reader.ts";
+import { RdbOutput } from "../../src/rdb/output.ts";
 import { moduleId } from "./fixtures/builders.ts";
 import { random } from "./helpers.ts";
 

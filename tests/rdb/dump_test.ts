@@ -20,7 +20,7 @@ import {
   type RdbValue,
   restoreErrorReply,
   verifyDumpPayload,
-} from "../../../src/persistence/rdb/mod.ts";
+} from "../../src/rdb/mod.ts";
 import {
   ALL_BYTES,
   call,

@@ -16,8 +16,8 @@ import {
   type RdbFileContents,
   readRdbFile,
   writeRdbFile,
-} from "../../../src/persistence/rdb/mod.ts";
-import { RawClient, startRedisServer } from "../../helpers/servers.ts";
+} from "../../src/rdb/mod.ts";
+import { RawClient, startRedisServer } from "../helpers/servers.ts";
 import {
   checkRdb,
   functionsOfRedis,

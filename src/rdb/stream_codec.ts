@@ -19,11 +19,15 @@
  * master entry and every entry's shape and lp-count, consumer PEL entries
  * present in the group's PEL, every pending entry owned by a consumer; and,
  * because the model has no room for a silently wrong value, IDs strictly
- * ascending and a length equal to the number of live entries. Deleted
- * entries (tombstones) are dropped: the model holds live entries only.
+ * ascending (tombstones included) and a length equal to the number of
+ * live entries. Decoded into entries, deleted ones (tombstones) are
+ * dropped; a store that keeps Redis's node layout asks for the nodes
+ * instead (`RdbStream.nodes`), validated the same way and handed over as
+ * stored, so nothing about the stream changes through a save and a load.
  *
- * Writing lays nodes out as Redis's `streamAppendItem` would when the live
- * entries are added in order: a new node when the current one would reach
+ * Writing saves given nodes as they are; from entries, it lays nodes out as
+ * Redis's `streamAppendItem` would when the live entries are added in
+ * order: a new node when the current one would reach
  * `stream-node-max-bytes` or holds `stream-node-max-entries` entries.
  *
  * @module
@@ -38,6 +42,7 @@ import {
   type RdbStreamConsumer,
   type RdbStreamEntry,
   type RdbStreamGroup,
+  type RdbStreamNode,
   type RdbStreamPendingEntry,
   type StreamIdParts,
 } from "./model.ts";
@@ -83,26 +88,45 @@ function corrupt(cursor: RdbCursor, message: string): RdbError {
   return cursor.corrupt(message);
 }
 
-/** Reads a stream value of `type` (one of the STREAM_LISTPACKS types). */
-export function readStream(cursor: RdbCursor, type: number): RdbStream {
+/** What validating one node found: its live entries (when collected) and its entry ID range. */
+interface NodeSummary {
+  entries: RdbStreamEntry[];
+  live: number;
+  /** IDs of the node's first and last entries, deleted or not. */
+  first: StreamIdParts;
+  last: StreamIdParts;
+}
+
+/**
+ * Reads a stream value of `type` (one of the STREAM_LISTPACKS types). With
+ * `keepNodes` the nodes come back as they are stored (`RdbStream.nodes`,
+ * tombstones included, each validated as deeply as when decoded) and
+ * `entries` stays empty.
+ */
+export function readStream(cursor: RdbCursor, type: number, keepNodes = false): RdbStream {
   const nodeCount = cursor.length();
-  const nodes: { master: StreamIdParts; entries: RdbStreamEntry[] }[] = [];
+  const nodes: { master: StreamIdParts; summary: NodeSummary; stored?: RdbStreamNode }[] = [];
   let sorted = true;
   for (let i = 0; i < nodeCount; i++) {
     const key = cursor.blob();
     if (key.length !== 16) {
       throw corrupt(cursor, "Stream node key entry is not the size of a stream ID");
     }
-    const master = decodeStreamId(String.fromCharCode(...key));
+    const rawKey = String.fromCharCode(...key);
+    const master = decodeStreamId(rawKey);
     const listpack = cursor.blob();
-    const entries = readNode(cursor, listpack, master);
+    const summary = readNode(cursor, listpack, master, !keepNodes);
     const previous = nodes[nodes.length - 1];
     if (previous !== undefined) {
       const order = compareStreamIdParts(previous.master, master);
       if (order === 0) throw corrupt(cursor, "Listpack re-added with existing key");
       if (order > 0) sorted = false;
     }
-    nodes.push({ master, entries });
+    nodes.push({
+      master,
+      summary,
+      stored: keepNodes ? { key: rawKey, listpack: listpack.slice() } : undefined,
+    });
   }
   if (!sorted) {
     // The radix tree orders nodes by key whatever the file order.
@@ -113,18 +137,25 @@ export function readStream(cursor: RdbCursor, type: number): RdbStream {
       }
     }
   }
-  const entries: RdbStreamEntry[] = nodes.length === 1 ? nodes[0]!.entries : [];
-  if (nodes.length > 1) {
-    for (const node of nodes) for (const entry of node.entries) entries.push(entry);
-  }
-  for (let i = 1; i < entries.length; i++) {
-    if (compareStreamIdParts(entries[i - 1]!.id, entries[i]!.id) >= 0) {
+  let liveCount = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    liveCount += node.summary.live;
+    const previous = nodes[i - 1];
+    if (
+      previous !== undefined &&
+      compareStreamIdParts(previous.summary.last, node.summary.first) >= 0
+    ) {
       throw corrupt(cursor, "Stream entry IDs are not in ascending order");
     }
   }
+  const entries: RdbStreamEntry[] = nodes.length === 1 ? nodes[0]!.summary.entries : [];
+  if (nodes.length > 1) {
+    for (const node of nodes) for (const entry of node.summary.entries) entries.push(entry);
+  }
 
   const length = cursor.length();
-  if (length !== entries.length) {
+  if (length !== liveCount) {
     throw corrupt(cursor, "Stream length inconsistent with its entries");
   }
   const lastId = { ms: cursor.lengthBig(), seq: cursor.lengthBig() };
@@ -134,24 +165,42 @@ export function readStream(cursor: RdbCursor, type: number): RdbStream {
   if (type === RDB_TYPE.STREAM_LISTPACKS) {
     maxDeletedId = { ms: 0n, seq: 0n };
     entriesAdded = BigInt(length);
-    firstId = entries.length > 0 ? entries[0]!.id : { ms: 0n, seq: 0n };
+    firstId = firstLiveId(cursor, nodes, keepNodes) ?? { ms: 0n, seq: 0n };
   } else {
     firstId = { ms: cursor.lengthBig(), seq: cursor.lengthBig() };
     maxDeletedId = { ms: cursor.lengthBig(), seq: cursor.lengthBig() };
     entriesAdded = cursor.lengthBig();
   }
-  const last = entries[entries.length - 1];
-  if (last !== undefined && compareStreamIdParts(last.id, lastId) > 0) {
+  const last = nodes[nodes.length - 1];
+  if (last !== undefined && compareStreamIdParts(last.summary.last, lastId) > 0) {
     throw corrupt(cursor, "Stream entry ID is greater than the stream's last ID");
   }
 
   const stream: RdbStream = { entries, lastId, entriesAdded, maxDeletedId, firstId, groups: [] };
+  if (keepNodes) {
+    stream.nodes = nodes.map((node) => node.stored!);
+    stream.length = length;
+  }
   const groupCount = cursor.length();
   const groupNames = new Set<string>();
   for (let i = 0; i < groupCount; i++) {
     stream.groups.push(readGroup(cursor, type, stream, groupNames));
   }
   return stream;
+}
+
+/** The ID of the first live entry, for RDB 9 streams, which did not store it. */
+function firstLiveId(
+  cursor: RdbCursor,
+  nodes: readonly { summary: NodeSummary; stored?: RdbStreamNode; master: StreamIdParts }[],
+  keepNodes: boolean,
+): StreamIdParts | undefined {
+  for (const node of nodes) {
+    if (node.summary.live === 0) continue;
+    if (!keepNodes) return node.summary.entries[0]!.id;
+    return readNode(cursor, node.stored!.listpack, node.master, true).entries[0]!.id;
+  }
+  return undefined;
 }
 
 function readGroup(
@@ -226,7 +275,7 @@ function readGroup(
  */
 function estimateEntriesRead(stream: RdbStream, id: StreamIdParts): bigint {
   if (stream.entriesAdded === 0n) return 0n;
-  const length = BigInt(stream.entries.length);
+  const length = BigInt(stream.length ?? stream.entries.length);
   if (length === 0n && compareStreamIdParts(id, stream.lastId) < 1) return stream.entriesAdded;
   const toLast = compareStreamIdParts(id, stream.lastId);
   if (toLast === 0) return stream.entriesAdded;
@@ -260,12 +309,13 @@ function step(cursor: RdbCursor, reader: ListpackReader): void {
   if (!reader.next()) throw corrupt(cursor, "Stream listpack integrity check failed.");
 }
 
-/** The live entries of one node. */
+/** Validates one node; collects its live entries when `collect`. */
 function readNode(
   cursor: RdbCursor,
   listpack: Uint8Array,
   master: StreamIdParts,
-): RdbStreamEntry[] {
+  collect: boolean,
+): NodeSummary {
   const reader = new ListpackReader(listpack, "Stream listpack");
   if (!reader.next()) throw corrupt(cursor, "Empty listpack inside stream");
   const live = count(cursor, reader);
@@ -285,6 +335,8 @@ function readNode(
 
   const entries: RdbStreamEntry[] = [];
   let liveSeen = 0;
+  let first: StreamIdParts | undefined;
+  let previous: StreamIdParts | undefined;
   const total = live + deleted;
   for (let i = 0; i < total; i++) {
     step(cursor, reader);
@@ -294,22 +346,24 @@ function readNode(
     step(cursor, reader);
     const seqDelta = integer(cursor, reader);
     const sameFields = (Number(flags) & FLAG_SAME_FIELDS) !== 0;
+    const deletedEntry = (Number(flags) & FLAG_DELETED) !== 0;
+    const keep = collect && !deletedEntry;
     let fieldCount = masterFieldCount;
     let extra = 3;
     const fields: string[] = [];
     if (sameFields) {
       for (let j = 0; j < fieldCount; j++) {
         step(cursor, reader);
-        fields.push(masterFields[j]!, reader.string());
+        if (keep) fields.push(masterFields[j]!, reader.string());
       }
     } else {
       step(cursor, reader);
       fieldCount = count(cursor, reader);
       for (let j = 0; j < fieldCount; j++) {
         step(cursor, reader);
-        const field = reader.string();
+        const field = keep ? reader.string() : "";
         step(cursor, reader);
-        fields.push(field, reader.string());
+        if (keep) fields.push(field, reader.string());
       }
       extra += fieldCount + 1;
     }
@@ -317,21 +371,27 @@ function readNode(
     if (integer(cursor, reader) !== fieldCount + extra) {
       throw corrupt(cursor, "Stream listpack integrity check failed.");
     }
-    if ((Number(flags) & FLAG_DELETED) !== 0) continue;
+    const id = {
+      ms: (master.ms + BigInt(msDelta)) & UINT64_MASK,
+      seq: (master.seq + BigInt(seqDelta)) & UINT64_MASK,
+    };
+    if (previous !== undefined && compareStreamIdParts(previous, id) >= 0) {
+      throw corrupt(cursor, "Stream entry IDs are not in ascending order");
+    }
+    first ??= id;
+    previous = id;
+    if (deletedEntry) continue;
     liveSeen++;
-    entries.push({
-      id: {
-        ms: (master.ms + BigInt(msDelta)) & UINT64_MASK,
-        seq: (master.seq + BigInt(seqDelta)) & UINT64_MASK,
-      },
-      fields,
-    });
+    if (collect) entries.push({ id, fields });
   }
   if (reader.next()) throw corrupt(cursor, "Stream listpack integrity check failed.");
   if (liveSeen !== live) {
     throw corrupt(cursor, "Stream node live count inconsistent with its entries");
   }
-  return entries;
+  if (first === undefined || previous === undefined) {
+    throw corrupt(cursor, "Empty listpack inside stream");
+  }
+  return { entries, live, first, last: previous };
 }
 
 /** Writes `stream` in the STREAM_LISTPACKS_2 layout Redis 7.0 saves. */
@@ -340,13 +400,23 @@ export function writeStream(
   stream: RdbStream,
   limits: RdbEncodingLimits,
 ): void {
-  const nodes = buildNodes(stream.entries, limits);
-  output.length(nodes.length);
-  for (const node of nodes) {
-    output.bytesString(node.key);
-    output.bytesString(node.listpack);
+  if (stream.nodes !== undefined) {
+    output.length(stream.nodes.length);
+    for (const node of stream.nodes) {
+      if (node.key.length !== 16) throw new RangeError("A stream node key is 16 bytes");
+      output.string(node.key);
+      output.bytesString(node.listpack);
+    }
+    output.length(stream.length ?? 0);
+  } else {
+    const nodes = buildNodes(stream.entries, limits);
+    output.length(nodes.length);
+    for (const node of nodes) {
+      output.bytesString(node.key);
+      output.bytesString(node.listpack);
+    }
+    output.length(stream.entries.length);
   }
-  output.length(stream.entries.length);
   output.lengthBig(stream.lastId.ms);
   output.lengthBig(stream.lastId.seq);
   output.lengthBig(stream.firstId.ms);

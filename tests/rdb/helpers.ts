@@ -8,20 +8,15 @@
  * @module
  */
 
-import { parseDouble } from "../../../src/protocol/doubles.ts";
-import {
-  crc64,
-  type RdbKeyRecord,
-  type RdbStream,
-  type RdbValue,
-} from "../../../src/persistence/rdb/mod.ts";
+import { parseDouble } from "../../src/protocol/doubles.ts";
+import { crc64, type RdbKeyRecord, type RdbStream, type RdbValue } from "../../src/rdb/mod.ts";
 import {
   findReplyEnd,
   latin1Bytes,
   RawClient,
   type RunningServer,
   startRedisServer,
-} from "../../helpers/servers.ts";
+} from "../helpers/servers.ts";
 
 /** Deno.test options for tests that run servers. */
 export const SERVER_TEST = { sanitizeOps: false, sanitizeResources: false } as const;

@@ -20,8 +20,8 @@ import {
   type RdbFileContents,
   readRdbFile,
   writeRdbFile,
-} from "../../../src/persistence/rdb/mod.ts";
-import { freePort, RawClient, redisServerPath, startRedisServer } from "../../helpers/servers.ts";
+} from "../../src/rdb/mod.ts";
+import { freePort, RawClient, redisServerPath, startRedisServer } from "../helpers/servers.ts";
 import {
   bytes,
   latin1,

@@ -28,11 +28,24 @@
 import { RDB_NEWEST_READABLE_VERSION, RDB_OPCODE, RDB_VERSION } from "./constants.ts";
 import { Crc64 } from "./crc64.ts";
 import { NEED_MORE, RdbCursor } from "./cursor.ts";
-import { type RdbChecksumStatus, RdbError, type RdbKeyRecord, type RdbRecord } from "./model.ts";
-import { EMPTY_KEY, isObjectType, moduleTypeName, readObject } from "./object_reader.ts";
+import {
+  type RdbChecksumStatus,
+  RdbError,
+  type RdbKeyRecord,
+  type RdbRecord,
+  type RdbValue,
+  type RdbValueBuilder,
+} from "./model.ts";
+import {
+  defaultValueBuilder,
+  EMPTY_KEY,
+  isObjectType,
+  moduleTypeName,
+  readObject,
+} from "./object_reader.ts";
 
 /** Options of `RdbFileReader`. */
-export interface RdbReaderOptions {
+export interface RdbReaderOptions<V = RdbValue> {
   /**
    * Newest RDB version accepted. 10 (the default) is Redis 7.0's rule; 11
    * also reads Redis 7.2 files (set listpacks, STREAM_LISTPACKS_3).
@@ -40,7 +53,27 @@ export interface RdbReaderOptions {
   maxVersion?: number;
   /** How many databases the server has: a SELECTDB beyond them fails, as in Redis. Default 16. */
   databases?: number;
+  /** Makes the values (default: the logical model, `RdbValue`). */
+  builder?: RdbValueBuilder<V>;
+  /**
+   * Receives each key in place of a key record (other records still go to
+   * `visit`): a big load then allocates no record object per key.
+   */
+  onKey?: RdbKeyVisitor<V>;
 }
+
+/** Takes one key of a file: its database, name, value and the attributes set before it. */
+export type RdbKeyVisitor<V> = (
+  database: number,
+  key: string,
+  value: V,
+  expireAt: number | undefined,
+  lruIdle: number | undefined,
+  lfuFrequency: number | undefined,
+) => void;
+
+/** Returned by a parse step that completed a key for `onKey`. */
+const KEY_READY = { kind: "key-ready" } as const;
 
 /** What is known about a file once it has been read to the end. */
 export interface RdbReadSummary {
@@ -67,15 +100,25 @@ type State = "header" | "body" | "checksum" | "done";
  * reader.end((record) => load(record));
  * ```
  */
-export class RdbFileReader {
+export class RdbFileReader<V = RdbValue> {
   readonly #maxVersion: number;
   readonly #databases: number;
+  readonly #builder: RdbValueBuilder<V>;
+  readonly #onKey: RdbKeyVisitor<V> | undefined;
+  /** The key a step completed for `#onKey`, and its value and attributes. */
+  #readyKey = "";
+  #readyValue: V | undefined;
+  #readyExpireAt: number | undefined;
+  #readyLruIdle: number | undefined;
+  #readyLfuFrequency: number | undefined;
   readonly #cursor = new RdbCursor();
   readonly #crc = new Crc64();
   #buffer: Uint8Array = EMPTY;
   /** Whether `#buffer` is the caller's chunk (to be copied before `push` returns). */
   #borrowed = false;
   #start = 0;
+  /** Where in `#buffer` the bytes not yet folded into the checksum start (they end at `#start`). */
+  #crcFrom = 0;
   #end = 0;
   /** Input offset of `#buffer[0]`. */
   #base = 0;
@@ -92,9 +135,12 @@ export class RdbFileReader {
   #size = 0;
   #remainder: Uint8Array[] = [];
 
-  constructor(options: RdbReaderOptions = {}) {
+  constructor(options: RdbReaderOptions<V> = {}) {
     this.#maxVersion = options.maxVersion ?? RDB_VERSION;
     this.#databases = options.databases ?? 16;
+    this.#builder = options.builder ??
+      (defaultValueBuilder() as unknown as RdbValueBuilder<V>);
+    this.#onKey = options.onKey;
   }
 
   /** Whether the footer has been read: the RDB data is complete. */
@@ -115,8 +161,8 @@ export class RdbFileReader {
    * is not retained after the call returns, so the caller may reuse its
    * memory.
    */
-  push(chunk: Uint8Array, visit?: (record: RdbRecord) => void): RdbRecord[] {
-    const records: RdbRecord[] = [];
+  push(chunk: Uint8Array, visit?: (record: RdbRecord<V>) => void): RdbRecord<V>[] {
+    const records: RdbRecord<V>[] = [];
     if (chunk.length === 0) return records;
     if (this.#state === "done") {
       this.#remainder.push(chunk.slice());
@@ -128,6 +174,8 @@ export class RdbFileReader {
     }
     if (this.#borrowed) {
       // Keep only the unparsed tail, in memory of our own.
+      this.#foldChecksum();
+      this.#crcFrom = 0;
       this.#base += this.#start;
       this.#buffer = this.#buffer.slice(this.#start, this.#end);
       this.#end -= this.#start;
@@ -142,8 +190,8 @@ export class RdbFileReader {
    * the last records, and throws `RdbError` ("truncated") if the file ended
    * before its footer.
    */
-  end(visit?: (record: RdbRecord) => void): RdbRecord[] {
-    const records: RdbRecord[] = [];
+  end(visit?: (record: RdbRecord<V>) => void): RdbRecord<V>[] {
+    const records: RdbRecord<V>[] = [];
     if (this.#state !== "done") this.#parse(visit ?? records.push.bind(records), true);
     return records;
   }
@@ -174,10 +222,11 @@ export class RdbFileReader {
   }
 
   #append(chunk: Uint8Array): void {
+    this.#foldChecksum();
     if (this.#start === this.#end) {
       this.#base += this.#end;
       this.#buffer = chunk;
-      this.#start = 0;
+      this.#start = this.#crcFrom = 0;
       this.#end = chunk.length;
       this.#borrowed = true;
       return;
@@ -194,16 +243,16 @@ export class RdbFileReader {
     grown.set(chunk, pending);
     this.#base += this.#start;
     this.#buffer = grown;
-    this.#start = 0;
+    this.#start = this.#crcFrom = 0;
     this.#end = pending + chunk.length;
     this.#borrowed = false;
   }
 
-  #parse(emit: (record: RdbRecord) => void, final: boolean): void {
+  #parse(emit: (record: RdbRecord<V>) => void, final: boolean): void {
     const cursor = this.#cursor;
     while (this.#state !== "done") {
       cursor.reset(this.#buffer, this.#start, this.#end, this.#base);
-      let record: RdbRecord | undefined;
+      let record: RdbRecord<V> | typeof KEY_READY | undefined;
       try {
         record = this.#step(cursor);
       } catch (error) {
@@ -228,11 +277,23 @@ export class RdbFileReader {
       }
       // Outside the try: whatever the visitor throws is its own error, and
       // the record's bytes are already consumed.
-      if (record !== undefined) emit(record);
+      if (record === KEY_READY) {
+        const value = this.#readyValue!;
+        this.#readyValue = undefined;
+        this.#onKey!(
+          this.#database,
+          this.#readyKey,
+          value,
+          this.#readyExpireAt,
+          this.#readyLruIdle,
+          this.#readyLfuFrequency,
+        );
+      } else if (record !== undefined) emit(record as RdbRecord<V>);
     }
     if (this.#start < this.#end) {
       this.#remainder.push(this.#buffer.slice(this.#start, this.#end));
     }
+    this.#crcFrom = 0;
     this.#buffer = EMPTY;
     this.#base += this.#end;
     this.#start = this.#end = 0;
@@ -240,17 +301,26 @@ export class RdbFileReader {
     cursor.reset(EMPTY, 0, 0);
   }
 
-  /** Consumes the bytes the cursor has read: they count towards the checksum. */
+  /**
+   * Consumes the bytes the cursor has read: they count towards the
+   * checksum, which folds them in later in one long run (see
+   * `#foldChecksum`), not one small update per key.
+   */
   #commit(cursor: RdbCursor): void {
-    this.#crc.update(this.#buffer, this.#start, cursor.position);
     this.#start = cursor.position;
+  }
+
+  /** Folds the consumed bytes not yet in the checksum into it. */
+  #foldChecksum(): void {
+    if (this.#start > this.#crcFrom) this.#crc.update(this.#buffer, this.#crcFrom, this.#start);
+    this.#crcFrom = this.#start;
   }
 
   /**
    * Parses one item — the header, one opcode with its operands, a key, or
    * the footer — consumes its bytes and returns the record it makes, if any.
    */
-  #step(cursor: RdbCursor): RdbRecord | undefined {
+  #step(cursor: RdbCursor): RdbRecord<V> | typeof KEY_READY | undefined {
     if (this.#state === "header") {
       this.#header(cursor);
       return undefined;
@@ -275,7 +345,7 @@ export class RdbFileReader {
       return undefined;
     }
     const type = cursor.byte();
-    let record: RdbRecord | undefined;
+    let record: RdbRecord<V> | undefined;
     switch (type) {
       case RDB_OPCODE.EXPIRETIME:
         this.#expireAt = cursor.int32LE() * 1000;
@@ -291,6 +361,7 @@ export class RdbFileReader {
         break;
       case RDB_OPCODE.EOF:
         this.#commit(cursor);
+        this.#foldChecksum();
         if (this.#version >= 5) this.#state = "checksum";
         else this.#finish();
         return undefined;
@@ -372,15 +443,22 @@ export class RdbFileReader {
     this.#state = "body";
   }
 
-  #key(cursor: RdbCursor, type: number): RdbKeyRecord | undefined {
+  #key(cursor: RdbCursor, type: number): RdbKeyRecord<V> | typeof KEY_READY | undefined {
     if (!isObjectType(type, this.#version > RDB_VERSION)) {
       throw cursor.corrupt(`Unknown RDB encoding type ${type}`);
     }
     const key = cursor.string();
-    const value = readObject(cursor, type);
-    let record: RdbKeyRecord | undefined;
+    const value = readObject(cursor, type, this.#builder);
+    let record: RdbKeyRecord<V> | typeof KEY_READY | undefined;
     if (value === EMPTY_KEY) {
       this.#emptyKeys++;
+    } else if (this.#onKey !== undefined) {
+      this.#readyKey = key;
+      this.#readyValue = value;
+      this.#readyExpireAt = this.#expireAt;
+      this.#readyLruIdle = this.#lruIdle;
+      this.#readyLfuFrequency = this.#lfuFrequency;
+      record = KEY_READY;
     } else {
       record = {
         kind: "key",
@@ -420,7 +498,10 @@ export interface RdbFileContents extends RdbReadSummary {
  * for (const key of contents.keys) console.log(key.database, key.key, key.value.type);
  * ```
  */
-export function readRdbFile(bytes: Uint8Array, options: RdbReaderOptions = {}): RdbFileContents {
+export function readRdbFile(
+  bytes: Uint8Array,
+  options: Omit<RdbReaderOptions, "builder"> = {},
+): RdbFileContents {
   const reader = new RdbFileReader(options);
   const contents: RdbFileContents = {
     aux: [],
@@ -451,12 +532,12 @@ export function readRdbFile(bytes: Uint8Array, options: RdbReaderOptions = {}): 
  * const summary = await readRdbStream(file.readable, (record) => load(record));
  * ```
  */
-export async function readRdbStream(
+export async function readRdbStream<V = RdbValue>(
   chunks: AsyncIterable<Uint8Array>,
-  visit: (record: RdbRecord) => void,
-  options: RdbReaderOptions = {},
+  visit: (record: RdbRecord<V>) => void,
+  options: RdbReaderOptions<V> = {},
 ): Promise<RdbReadSummary & { remainder: Uint8Array }> {
-  const reader = new RdbFileReader(options);
+  const reader = new RdbFileReader<V>(options);
   for await (const chunk of chunks) reader.push(chunk, visit);
   reader.end(visit);
   return { ...reader.summary(), remainder: reader.remainder() };

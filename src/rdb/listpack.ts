@@ -20,7 +20,7 @@
  * @module
  */
 
-import { type BinaryBuffer, binaryView } from "../../protocol/binary.ts";
+import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
 import { canonicalInteger, readInt64LE, writeInt64LE } from "./integers.ts";
 import { RdbError } from "./model.ts";
 import { SHORT_STRING_MAX, shortString, writeBinary } from "./short_strings.ts";

@@ -14,18 +14,21 @@
  * - hashes as a listpack while within `hash-max-listpack-*`, else plain;
  * - streams as STREAM_LISTPACKS_2.
  *
- * A value whose in-memory form outgrew the limits and then shrank would be
- * kept in the big encoding by Redis; we always pick by current size, which
- * Redis loads the same way.
+ * Redis saves a value in the encoding it holds it in, so a hash that
+ * outgrew its listpack and shrank again is saved as a hash table: a store
+ * that knows says so (`compact` on a hash or sorted set source) and the
+ * writer follows; without that it picks by current size, which Redis loads
+ * the same way. Collections may also come as any re-iterable with its size
+ * (`RdbValueSource`), so a store saves without copying into arrays.
  *
  * @module
  */
 
-import { formatDouble } from "../../protocol/doubles.ts";
+import { formatDouble } from "../protocol/doubles.ts";
 import { QUICKLIST_NODE, RDB_TYPE, type RdbEncodingLimits } from "./constants.ts";
 import { encodeIntset, intsetCandidates } from "./intset.ts";
 import { ListpackBuilder } from "./listpack.ts";
-import type { RdbValue } from "./model.ts";
+import type { RdbValue, RdbValueSource } from "./model.ts";
 import type { RdbOutput } from "./output.ts";
 import { writeStream } from "./stream_codec.ts";
 
@@ -51,9 +54,11 @@ export class ObjectEncoder {
    * Writes the value's type byte, then `key` when given (a key-value pair
    * in a file; DUMP payloads have none), then the value. Throws RangeError
    * for values Redis cannot hold: empty collections, NaN scores, stream
-   * entries out of order.
+   * entries out of order. The collections of an `RdbValueSource` are
+   * iterated more than once, so they must be re-iterable (a Map, a Set, an
+   * array).
    */
-  write(output: RdbOutput, key: string | undefined, value: RdbValue): void {
+  write(output: RdbOutput, key: string | undefined, value: RdbValue | RdbValueSource): void {
     switch (value.type) {
       case "string":
         output.byte(RDB_TYPE.STRING);
@@ -61,17 +66,23 @@ export class ObjectEncoder {
         output.string(value.value);
         return;
       case "list":
-        this.#writeList(output, key, value.items);
+        this.#writeList(output, key, value.items, sizeOf(value.items, value));
         return;
       case "set":
-        this.#writeSet(output, key, value.members);
+        this.#writeSet(output, key, value.members, sizeOf(value.members, value));
         return;
-      case "zset":
-        this.#writeZset(output, key, value.entries);
+      case "zset": {
+        const entries = value.entries;
+        const compact = "compact" in value ? value.compact : undefined;
+        if (Array.isArray(entries)) this.#writeZset(output, key, sortedByScore(entries), compact);
+        else this.#writeZset(output, key, Array.from(entries), compact);
         return;
-      case "hash":
-        this.#writeHash(output, key, value.entries);
+      }
+      case "hash": {
+        const compact = "compact" in value ? value.compact : undefined;
+        this.#writeHash(output, key, value.entries, sizeOf(value.entries, value), compact);
         return;
+      }
       case "stream":
         output.byte(RDB_TYPE.STREAM_LISTPACKS_2);
         if (key !== undefined) output.string(key);
@@ -80,8 +91,13 @@ export class ObjectEncoder {
     }
   }
 
-  #writeList(output: RdbOutput, key: string | undefined, items: readonly string[]): void {
-    if (items.length === 0) throw new RangeError("An empty list cannot be saved");
+  #writeList(
+    output: RdbOutput,
+    key: string | undefined,
+    items: Iterable<string>,
+    count: number,
+  ): void {
+    if (count === 0) throw new RangeError("An empty list cannot be saved");
     output.byte(RDB_TYPE.LIST_QUICKLIST_2);
     if (key !== undefined) output.string(key);
     const fill = this.#limits.listMaxListpackSize;
@@ -120,9 +136,16 @@ export class ObjectEncoder {
     }
   }
 
-  #writeSet(output: RdbOutput, key: string | undefined, members: readonly string[]): void {
-    if (members.length === 0) throw new RangeError("An empty set cannot be saved");
-    const integers = intsetCandidates(members, this.#limits.setMaxIntsetEntries);
+  #writeSet(
+    output: RdbOutput,
+    key: string | undefined,
+    members: Iterable<string>,
+    count: number,
+  ): void {
+    if (count === 0) throw new RangeError("An empty set cannot be saved");
+    const integers = count <= this.#limits.setMaxIntsetEntries
+      ? intsetCandidates(members, this.#limits.setMaxIntsetEntries)
+      : undefined;
     if (integers !== undefined) {
       output.byte(RDB_TYPE.SET_INTSET);
       if (key !== undefined) output.string(key);
@@ -131,20 +154,21 @@ export class ObjectEncoder {
     }
     output.byte(RDB_TYPE.SET);
     if (key !== undefined) output.string(key);
-    output.length(members.length);
+    output.length(count);
     for (const member of members) output.string(member);
   }
 
+  /** `sorted` comes in ascending (score, member) order. */
   #writeZset(
     output: RdbOutput,
     key: string | undefined,
-    entries: readonly (readonly [string, number])[],
+    sorted: readonly (readonly [string, number])[],
+    compact: boolean | undefined,
   ): void {
-    if (entries.length === 0) throw new RangeError("An empty sorted set cannot be saved");
-    const sorted = sortedByScore(entries);
+    if (sorted.length === 0) throw new RangeError("An empty sorted set cannot be saved");
     const limits = this.#limits;
-    let small = sorted.length <= limits.zsetMaxListpackEntries;
-    for (let i = 0; small && i < sorted.length; i++) {
+    let small = compact ?? sorted.length <= limits.zsetMaxListpackEntries;
+    for (let i = 0; compact === undefined && small && i < sorted.length; i++) {
       if (sorted[i]![0].length > limits.zsetMaxListpackValue) small = false;
     }
     if (small) {
@@ -172,17 +196,20 @@ export class ObjectEncoder {
   #writeHash(
     output: RdbOutput,
     key: string | undefined,
-    entries: readonly (readonly [string, string])[],
+    entries: Iterable<readonly [string, string]>,
+    count: number,
+    compact: boolean | undefined,
   ): void {
-    if (entries.length === 0) throw new RangeError("An empty hash cannot be saved");
+    if (count === 0) throw new RangeError("An empty hash cannot be saved");
     const limits = this.#limits;
-    let small = entries.length <= limits.hashMaxListpackEntries;
-    for (let i = 0; small && i < entries.length; i++) {
-      const [field, value] = entries[i]!;
-      if (
-        field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue
-      ) {
-        small = false;
+    let small = compact ?? count <= limits.hashMaxListpackEntries;
+    if (small && compact === undefined) {
+      const maxLength = limits.hashMaxListpackValue;
+      for (const [field, value] of entries) {
+        if (field.length > maxLength || value.length > maxLength) {
+          small = false;
+          break;
+        }
       }
     }
     if (small) {
@@ -199,12 +226,19 @@ export class ObjectEncoder {
     }
     output.byte(RDB_TYPE.HASH);
     if (key !== undefined) output.string(key);
-    output.length(entries.length);
+    output.length(count);
     for (const [field, value] of entries) {
       output.string(field);
       output.string(value);
     }
   }
+}
+
+/** The element count of a collection: a source's declared size, an array's length. */
+function sizeOf(collection: Iterable<unknown>, value: object): number {
+  if (Array.isArray(collection)) return collection.length;
+  const declared = value as { length?: number; size?: number };
+  return declared.length ?? declared.size ?? 0;
 }
 
 /**

@@ -8,7 +8,7 @@
  *
  * ```sh
  * # a file to measure, e.g. from redis-server: DEBUG POPULATE 1000000, SAVE
- * deno run --allow-all tests/persistence/rdb/measure_rdb.ts /path/to/dump.rdb [rounds]
+ * deno run --allow-all tests/rdb/measure_rdb.ts /path/to/dump.rdb [rounds]
  * ```
  *
  * @module
@@ -20,8 +20,8 @@ import {
   RdbFileWriter,
   type RdbKeyRecord,
   type RdbRecord,
-} from "../../../src/persistence/rdb/mod.ts";
-import { freePort, RawClient, redisServerPath } from "../../helpers/servers.ts";
+} from "../../src/rdb/mod.ts";
+import { freePort, RawClient, redisServerPath } from "../helpers/servers.ts";
 
 const CHUNK = 1 << 20;
 

@@ -51,10 +51,9 @@ export function intsetStrings(bytes: Uint8Array): string[] {
  * undefined otherwise.
  */
 export function intsetCandidates(
-  members: readonly string[],
+  members: Iterable<string>,
   maxEntries: number,
 ): (number | bigint)[] | undefined {
-  if (members.length === 0 || members.length > maxEntries) return undefined;
   const values: (number | bigint)[] = [];
   let hasBig = false;
   for (const member of members) {
@@ -62,7 +61,9 @@ export function intsetCandidates(
     if (value === undefined) return undefined;
     if (typeof value === "bigint") hasBig = true;
     values.push(value);
+    if (values.length > maxEntries) return undefined;
   }
+  if (values.length === 0) return undefined;
   if (hasBig) {
     values.sort((a, b) => {
       const left = toBigInt(a);

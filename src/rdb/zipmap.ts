@@ -13,7 +13,7 @@
  * @module
  */
 
-import { binaryView } from "../../protocol/binary.ts";
+import { binaryView } from "../protocol/binary.ts";
 import { RdbError } from "./model.ts";
 
 const BIG_LENGTH = 254;

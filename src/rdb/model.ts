@@ -62,10 +62,34 @@ export interface RdbStreamGroup {
   consumers: RdbStreamConsumer[];
 }
 
+/**
+ * One node of a stream as Redis stores it: the radix tree key and the
+ * listpack, deleted entries (tombstones) included. A store that keeps
+ * Redis's node layout (so that `XTRIM ~` trims what Redis trims after a
+ * reload) reads and writes these instead of entries.
+ */
+export interface RdbStreamNode {
+  /** The node's master ID, 16 big-endian bytes as a binary string. */
+  key: string;
+  /** The node's listpack, byte for byte. */
+  listpack: Uint8Array;
+}
+
 /** A stream with its Redis 7.0 metadata. */
 export interface RdbStream {
-  /** The live entries, in ID order (deleted entries are not part of the model). */
+  /**
+   * The live entries, in ID order (deleted entries are not part of the
+   * model). Empty when the stream comes as `nodes`.
+   */
   entries: RdbStreamEntry[];
+  /**
+   * The nodes as stored, tombstones included: what the reader hands over
+   * when its builder asks for them (`RdbValueBuilder.streamNodes`), and what
+   * the writer saves as is, in place of `entries`, when given.
+   */
+  nodes?: RdbStreamNode[];
+  /** The number of live entries; needed with `nodes` (else `entries.length`). */
+  length?: number;
   /** The last ID ever generated (last-generated-id). */
   lastId: StreamIdParts;
   /** How many entries were ever added (entries-added). */
@@ -91,6 +115,64 @@ export type RdbValue =
   | { type: "hash"; entries: [field: string, value: string][] }
   | { type: "stream"; stream: RdbStream };
 
+/**
+ * What the writer takes besides `RdbValue`: collections as any iterable
+ * with their size, so a store can hand its own structures over without
+ * copying them into arrays first. Sorted set entries must come in
+ * ascending (score, member) order. `compact` says whether the value is in
+ * its compact (listpack) encoding in memory: Redis saves a value in the
+ * encoding it holds it in, so a hash that outgrew its listpack and shrank
+ * is saved as a hash table; without `compact` the writer picks by size.
+ */
+export type RdbValueSource =
+  | { type: "string"; value: string }
+  | { type: "list"; items: Iterable<string>; length: number }
+  | { type: "set"; members: Iterable<string>; size: number }
+  | {
+    type: "zset";
+    entries: Iterable<readonly [string, number]>;
+    size: number;
+    compact?: boolean;
+  }
+  | {
+    type: "hash";
+    entries: Iterable<readonly [string, string]>;
+    size: number;
+    compact?: boolean;
+  }
+  | { type: "stream"; stream: RdbStream };
+
+/**
+ * Builds values as the reader decodes them, so a store can make its own
+ * structures directly from the bytes instead of from the model's arrays
+ * (`defaultValueBuilder` makes `RdbValue`s). The reader decodes one value
+ * at a time: a collection is a `begin...` call, its elements, and the
+ * `end...` call that returns the value. The `add...` methods return false
+ * for a member or field already there, which the reader reports as the
+ * corruption it is; empty collections are never ended (they are skipped).
+ */
+export interface RdbValueBuilder<V> {
+  /** Whether streams are wanted as `nodes` rather than `entries` (see RdbStream). */
+  readonly streamNodes: boolean;
+  string(value: string): V;
+  beginList(): void;
+  pushItem(item: string): void;
+  endList(): V;
+  /** A set of (about) `size` members. */
+  beginSet(size: number): void;
+  addMember(member: string): boolean;
+  endSet(): V;
+  /** A sorted set of `size` entries, coming in descending order when `descending`. */
+  beginZset(size: number, descending: boolean): void;
+  addEntry(member: string, score: number): boolean;
+  endZset(): V;
+  /** A hash of `size` fields. */
+  beginHash(size: number): void;
+  addField(field: string, value: string): boolean;
+  endHash(): V;
+  stream(stream: RdbStream): V;
+}
+
 /** An aux field (`redis-ver`, `ctime`, ...): name and value as binary strings. */
 export interface RdbAuxField {
   name: string;
@@ -98,11 +180,11 @@ export interface RdbAuxField {
 }
 
 /** A key with its value and the attributes the opcodes before it set. */
-export interface RdbKeyRecord {
+export interface RdbKeyRecord<V = RdbValue> {
   kind: "key";
   database: number;
   key: string;
-  value: RdbValue;
+  value: V;
   /** Absolute Unix time in ms, or undefined for a key without a TTL. */
   expireAt: number | undefined;
   /** LRU idle time in seconds (RDB_OPCODE_IDLE), if saved. */
@@ -112,14 +194,14 @@ export interface RdbKeyRecord {
 }
 
 /** What an RDB file says, in file order, one record at a time. */
-export type RdbRecord =
+export type RdbRecord<V = RdbValue> =
   | { kind: "aux"; name: string; value: string }
   /** A function library (FUNCTION2, or the 7.0-rc FUNCTION opcode translated), as its source. */
   | { kind: "function"; code: string }
   | { kind: "select"; database: number }
   /** RESIZEDB: sizes hinted for the current database. */
   | { kind: "resize"; database: number; keys: number; expires: number }
-  | RdbKeyRecord;
+  | RdbKeyRecord<V>;
 
 /** How the checksum at the end of a file came out. */
 export type RdbChecksumStatus =

@@ -1,0 +1,226 @@
+/**
+ * Loads RDB data into the keyspace: dump.rdb at start-up (`rdbLoad`), and
+ * the RDB preamble an AOF may start with.
+ *
+ * The file is read in large chunks and pushed through the codec's reader,
+ * whose builder makes keyspace values directly (rdb/values.ts); each key
+ * goes into its database as soon as it is complete, so nothing but the
+ * keyspace itself grows during a load, however big the file. The rules are
+ * rdbLoadRio's:
+ * - As a master, a key whose deadline has already passed is not loaded
+ *   (counted as expired) — except in an AOF preamble, where the commands
+ *   after it may still refer to the key (the AOF loader drops expired keys
+ *   once everything is replayed).
+ * - A key that appears twice in a database stops the load ("Duplicated key
+ *   found in RDB file"), as do a damaged file, a wrong checksum, an RDB
+ *   version newer than 7.0's, and module data (named in the message):
+ *   start-up stops with the reason, and the file is left as it is.
+ * - `redis-ver`, `ctime` and `used-mem` are logged as Redis logs them;
+ *   function libraries go to the host (see `RdbLoadTarget.loadFunction`).
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { RedisValue } from "../store/values.ts";
+import type { Keyspace } from "../store/keyspace.ts";
+import { RdbLoadError } from "./load_error.ts";
+import type { LoadProgress } from "./loader.ts";
+import { RdbError, RdbFileReader, type RdbRecord } from "../rdb/mod.ts";
+import { StoreValueBuilder, streamLimitsOf } from "../rdb/values.ts";
+
+export { RdbLoadError };
+
+/** What RDB data is loaded into. */
+export interface RdbLoadTarget {
+  readonly log: Logger;
+  readonly config: Config;
+  readonly keyspace: Keyspace;
+  /** Set while loading (INFO loading:1). */
+  loading: boolean;
+  /** Receives each function library the file holds (its source code). */
+  loadFunction(code: string): void;
+}
+
+/** What a load found. */
+export interface RdbLoadResult {
+  keysLoaded: number;
+  /** Keys not loaded because their deadline had passed. */
+  keysExpired: number;
+  emptyKeysSkipped: number;
+  /** Bytes of RDB data (the whole file for dump.rdb). */
+  bytes: number;
+  seconds: number;
+  version: number;
+}
+
+const CHUNK_SIZE = 4 * 1024 * 1024;
+
+/**
+ * Turns the reader's records into keyspace changes, one at a time: the
+ * shared part of a dump.rdb load and an AOF preamble load.
+ */
+export class RdbKeyLoader {
+  readonly reader: RdbFileReader<RedisValue>;
+  keysLoaded = 0;
+  keysExpired = 0;
+  readonly #target: RdbLoadTarget;
+  readonly #preamble: boolean;
+  readonly #now: number;
+  /** Takes the records that are not keys (keys go straight into the keyspace). */
+  readonly visit: (record: RdbRecord<RedisValue>) => void;
+
+  /** `preamble`: the data starts an AOF, so expired keys are kept (see the module doc). */
+  constructor(target: RdbLoadTarget, preamble: boolean) {
+    this.#target = target;
+    this.#preamble = preamble;
+    this.#now = Date.now();
+    const databases = target.keyspace.databases;
+    const onKey = (
+      database: number,
+      key: string,
+      value: RedisValue,
+      expireAt: number | undefined,
+    ) => {
+      if (expireAt !== undefined && !this.#preamble && expireAt < this.#now) {
+        this.keysExpired++;
+        return;
+      }
+      const db = databases[database]!;
+      const entries = db.entries;
+      const size = entries.size;
+      entries.set(key, value);
+      if (entries.size === size) {
+        throw new RdbLoadError(
+          `RDB has duplicated key '${
+            printable(key)
+          }' in DB ${database}: Duplicated key found in RDB file`,
+        );
+      }
+      if (expireAt !== undefined) db.expires.set(key, expireAt);
+      this.keysLoaded++;
+    };
+    this.reader = new RdbFileReader<RedisValue>({
+      databases: target.config.databases,
+      builder: new StoreValueBuilder(streamLimitsOf(target.config)),
+      onKey,
+    });
+    this.visit = (record) => {
+      if (record.kind !== "key") this.#other(record);
+    };
+  }
+
+  #other(record: RdbRecord<RedisValue>): void {
+    const log = this.#target.log;
+    if (record.kind === "function") {
+      this.#target.loadFunction(record.code);
+    } else if (record.kind === "aux") {
+      if (record.name === "redis-ver") {
+        log.notice(`Loading RDB produced by version ${printable(record.value)}`);
+      } else if (record.name === "ctime") {
+        const age = Math.floor(Date.now() / 1000) - Number(record.value);
+        log.notice(`RDB age ${Number.isFinite(age) ? Math.max(age, 0) : 0} seconds`);
+      } else if (record.name === "used-mem") {
+        log.notice(
+          `RDB memory usage when created ${(Number(record.value) / (1024 * 1024)).toFixed(2)} Mb`,
+        );
+      }
+    }
+  }
+}
+
+/** A key or value for a log line: printable, and short. */
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 100)}...` : clean;
+}
+
+/** The start-up message for an RdbError met while loading `what`. */
+export function describeRdbError(error: RdbError, what: string): string {
+  switch (error.reason) {
+    case "truncated":
+      return `Short read or OOM loading DB. Unrecoverable error, aborting now. (${what}: ${error.message})`;
+    case "checksum":
+      return `${error.message} (${what}; RDB CRC error)`;
+    default:
+      return `Error loading ${what}: ${error.message}`;
+  }
+}
+
+/**
+ * Loads the RDB file at `path` into `target`. Resolves to undefined when
+ * there is no file (an empty data set, as Redis starts without one);
+ * throws RdbLoadError when start-up must stop.
+ */
+export async function loadRdbFile(
+  target: RdbLoadTarget,
+  path: string,
+  progress?: LoadProgress,
+): Promise<RdbLoadResult | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new RdbLoadError(`Error opening the RDB file ${path}: ${(error as Error).message}`);
+  }
+  const started = performance.now();
+  const loader = new RdbKeyLoader(target, false);
+  const reader = loader.reader;
+  target.loading = true;
+  try {
+    const size = (await file.stat()).size;
+    if (progress) progress.totalBytes = size;
+    const chunk = new Uint8Array(CHUNK_SIZE);
+    let loaded = 0;
+    for (;;) {
+      // Read synchronously: nothing else runs during a start-up load, and a
+      // blocking read saves a hand-off to the I/O thread per chunk, which a
+      // busy machine turns into waiting.
+      const count = file.readSync(chunk);
+      if (count === null) break;
+      reader.push(chunk.subarray(0, count), loader.visit);
+      loaded += count;
+      if (progress) progress.loadedBytes = loaded;
+    }
+    reader.end(loader.visit);
+  } catch (error) {
+    if (error instanceof RdbError) {
+      throw new RdbLoadError(describeRdbError(error, `the RDB file ${path}`));
+    }
+    throw error;
+  } finally {
+    file.close();
+    target.loading = false;
+  }
+  const summary = reader.summary();
+  const seconds = (performance.now() - started) / 1000;
+  const log = target.log;
+  if (summary.checksum === "disabled") {
+    log.warning("RDB file was saved with checksum disabled: no check performed.");
+  }
+  if (summary.emptyKeysSkipped > 0) {
+    log.warning(
+      `Done loading RDB, keys loaded: ${loader.keysLoaded}, keys expired: ${loader.keysExpired}, empty keys skipped: ${summary.emptyKeysSkipped}.`,
+    );
+  } else {
+    log.notice(
+      `Done loading RDB, keys loaded: ${loader.keysLoaded}, keys expired: ${loader.keysExpired}.`,
+    );
+  }
+  if (reader.remainder().byteLength > 0) {
+    log.warning(
+      `${reader.remainder().byteLength} bytes after the end of the RDB file were ignored`,
+    );
+  }
+  log.notice(`DB loaded from disk: ${seconds.toFixed(3)} seconds`);
+  return {
+    keysLoaded: loader.keysLoaded,
+    keysExpired: loader.keysExpired,
+    emptyKeysSkipped: summary.emptyKeysSkipped,
+    bytes: summary.size,
+    seconds,
+    version: summary.version,
+  };
+}
