@@ -42,15 +42,25 @@ export interface RunningServer {
   stop(reason?: string, options?: { save?: boolean }): Promise<void>;
 }
 
-/** Loads data, binds the port and starts serving. */
+/**
+ * Binds the port, loads the data and starts serving. As in Redis, clients
+ * can connect while the data loads and get -LOADING meanwhile.
+ */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const server = new Server(config, log);
   server.maxClients = adjustOpenFilesLimit(config.maxclients, log);
   // Like Redis, users come from the config file's `user` lines or the aclfile, before any data.
   if (!server.acl.loadAtStartup(config.users)) throw new StartupError();
-  await server.persistence.start();
+  server.loading = true;
   const listener = await listen(server);
   server.port = listener.port;
+  try {
+    await server.persistence.start();
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  server.loading = false;
   const stopCron = server.startCron();
 
   const stopIdleCompaction = startIdleCompaction(server);
@@ -61,6 +71,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (reason !== undefined) log.warning(reason);
       stopCron();
       server.operations.dispose();
+      server.scripts.close();
       stopIdleCompaction();
       server.flush();
       await listener.close();
@@ -82,8 +93,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
  * where Redis keeps running.
  */
 function saveBeforeShutdown(server: Server, options: readonly ShutdownOption[]): boolean {
-  const save = options.includes("save") ||
-    (!options.includes("nosave") && server.config.savePoints.length > 0);
+  // Half-loaded data is never saved, as in Redis.
+  const save = !server.loading && (options.includes("save") ||
+    (!options.includes("nosave") && server.config.savePoints.length > 0));
   if (!save) return true;
   server.log.notice("Saving the final RDB snapshot before exiting.");
   if (server.persistence.saveNow()) return true;

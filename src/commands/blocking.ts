@@ -216,8 +216,13 @@ export function suspendClient<T>(
   client.blocked = suspension;
   const settle = (outcome: PromiseSettledResult<T>) => {
     if (client.closed || client.blocked !== suspension) return;
-    client.blocked = undefined;
     const server = client.server;
+    // Nothing may change data while a long script is between slices.
+    if (server.executor.holding) {
+      setTimeout(() => settle(outcome), 1);
+      return;
+    }
+    client.blocked = undefined;
     server.executor.serve(client, () => {
       complete(client, outcome);
       return true;

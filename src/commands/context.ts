@@ -32,17 +32,13 @@ import type { Executor } from "./executor.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { CommandTable } from "./registry.ts";
 import type { ScanCursors } from "./scan.ts";
+import type { ScriptingRuntime } from "./scripting/runtime.ts";
 import type { Watches } from "./transactions.ts";
 
 /** What a part of the server may want to hear about; every member is optional. */
 export interface KeyspaceEvents {
   /** A command (or expiry) changed `key` in `db`. */
-  keyChanged?(
-    db: Database,
-    key: string,
-    event: string,
-    eventClass: string,
-  ): void;
+  keyChanged?(db: Database, key: string, event: string, eventClass: string): void;
   /** Every key of `db` may have changed at once (FLUSHDB, FLUSHALL, SWAPDB). */
   databaseChanged?(db: Database): void;
   /** `client` disconnected. */
@@ -124,16 +120,13 @@ export interface ServerContext {
   readonly aclCatalogue: TableCatalogue;
   /** Statistics, slow log, latency monitor, MONITOR, tracking, pauses, reply modes. */
   readonly operations: ServerOperations;
+  /** EVAL scripts, function libraries and the running script (scripting/runtime.ts). */
+  readonly scripts: ScriptingRuntime;
   /** What CONFIG SET runs to apply changes (pass its `apply` to `configSet`). */
   readonly configListeners: ConfigChangeListeners;
 
   /** See Client.changed. */
-  keyChanged(
-    db: Database,
-    key: string,
-    event: string,
-    eventClass: string,
-  ): void;
+  keyChanged(db: Database, key: string, event: string, eventClass: string): void;
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
   databaseChanged(db: Database): void;
   /** Tells the parts that RESET returned `client` to its initial state. */

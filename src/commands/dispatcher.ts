@@ -7,10 +7,14 @@
  * the command is `no_auth`, refuse `no_multi` commands inside MULTI, check
  * the client's ACL permissions (NOPERM, logged in ACL LOG), refuse writes
  * while the AOF cannot be written, enforce the RESP2 subscribed-context
- * rules, queue inside MULTI, and otherwise run it through the executor,
- * which logs its effects. Handlers never repeat any of these checks. The
- * permission check costs one flag test for a user allowed everything (the
- * default user out of the box).
+ * rules, answer LOADING to commands without the `loading` flag while the
+ * data loads at start-up, refuse everything but `allow_busy` commands while a script is
+ * busy (BUSY, and SHUTDOWN only with NOSAVE), queue inside MULTI, and
+ * otherwise run it through the executor, which logs its effects. A script
+ * command (EVAL, FCALL...) counts as a write when its script may write, as
+ * Redis's evalGetCommandFlags decides from its flags. Handlers never
+ * repeat any of these checks. The permission check costs one flag test
+ * for a user allowed everything (the default user out of the box).
  *
  * A refused request is answered by its command's `onRejected` when it has
  * one (EXEC discards the transaction) and otherwise with the error; inside
@@ -23,18 +27,17 @@
 import { NOAUTH } from "../acl/mod.ts";
 import { authenticationRequired, deniedReply } from "./acl.ts";
 import type { Client } from "./client.ts";
-import { ArityError, CommandError, NOT_IN_TRANSACTION, subscribedContextError } from "./errors.ts";
+import {
+  ArityError,
+  CommandError,
+  LOADING,
+  NOT_IN_TRANSACTION,
+  subscribedContextError,
+} from "./errors.ts";
 import type { Command } from "./table.ts";
 
 /** Commands a MULTI block runs immediately instead of queuing. */
-const TRANSACTION_CONTROL = new Set([
-  "exec",
-  "discard",
-  "multi",
-  "watch",
-  "quit",
-  "reset",
-]);
+const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 /** What a RESP2 connection in subscribed mode may still send. */
 const SUBSCRIBED_CONTEXT = new Set([
   "subscribe",
@@ -56,19 +59,12 @@ export function dispatch(client: Client, args: string[]): void {
     cmd = server.commands.resolve(args);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
-    reject(
-      client,
-      error instanceof ArityError ? error.command : undefined,
-      error.message,
-    );
+    reject(client, error instanceof ArityError ? error.command : undefined, error.message);
     return;
   }
   client.lastCommandName = cmd.name;
 
-  if (
-    !client.authenticated && !cmd.flags.includes("no_auth") &&
-    authenticationRequired(client)
-  ) {
+  if (!client.authenticated && !cmd.flags.includes("no_auth") && authenticationRequired(client)) {
     reject(client, cmd, NOAUTH);
     return;
   }
@@ -84,7 +80,10 @@ export function dispatch(client: Client, args: string[]): void {
     }
   }
   // Like Redis, PING is refused too, so health checks see the failure.
-  if ((cmd.isWrite || cmd.name === "ping") && server.writeError !== undefined) {
+  if (
+    server.writeError !== undefined &&
+    (cmd.isWrite || cmd.name === "ping" || server.scripts.mayWrite(cmd, args))
+  ) {
     reject(client, cmd, server.writeError);
     return;
   }
@@ -95,8 +94,20 @@ export function dispatch(client: Client, args: string[]): void {
       return;
     }
   }
+  if (server.loading && !cmd.flags.includes("loading")) {
+    reject(client, cmd, LOADING);
+    return;
+  }
+  const scripts = server.scripts;
+  if (scripts.busy) {
+    const busy = scripts.busyError(cmd, args);
+    if (busy !== undefined) {
+      reject(client, cmd, busy);
+      return;
+    }
+  }
   // CLIENT PAUSE holds the request until the pause ends.
-  if (server.operations.postpones(client, cmd)) {
+  if (server.operations.postpones(client, cmd, args)) {
     server.operations.postpone(client, args);
     return;
   }
@@ -109,11 +120,7 @@ export function dispatch(client: Client, args: string[]): void {
 }
 
 /** Refuses a request (Redis's rejectCommand). */
-function reject(
-  client: Client,
-  cmd: Command | undefined,
-  message: string,
-): void {
+function reject(client: Client, cmd: Command | undefined, message: string): void {
   if (client.transaction !== undefined) client.transactionFailed = true;
   client.server.operations.commandRejected(cmd, message);
   if (cmd?.onRejected !== undefined) cmd.onRejected(client, message);

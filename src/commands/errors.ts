@@ -265,6 +265,8 @@ export function execAborted(error: string): string {
 // Dispatcher and executor
 
 export const NOT_IN_TRANSACTION = "ERR Command not allowed inside a transaction";
+/** A command without the `loading` flag while the data loads at start-up. */
+export const LOADING = "LOADING Redis is loading the dataset in memory";
 
 /** A RESP2 client in subscribed mode sent a command other than (un)subscribing, PING, QUIT, RESET. */
 export function subscribedContextError(commandName: string): string {

@@ -22,6 +22,15 @@
  * anything else is logged and answered with an internal error, and a
  * partly written reply is undone first.
  *
+ * A unit can outlive its command's handler: a script still running after
+ * `busy-reply-threshold` is resumed in slices between turns of the event
+ * loop, and its effects must still leave as one unit, when it ends. The
+ * handler asks for that with `holdUnit`; when it returns, the unit's
+ * effects are set aside instead of propagated, and each later slice runs
+ * inside the unit again through `continueUnit`, the last one completing
+ * it. While a unit is held no blocked client is served (serving writes
+ * data), exactly as nothing else runs in Redis while a script is busy.
+ *
  * @module
  */
 
@@ -29,6 +38,16 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, internalError } from "./errors.ts";
 import type { Command } from "./table.ts";
+
+/**
+ * An execution unit kept open across turns of the event loop (a long
+ * script): its effects so far, and whether a `transaction` command opened it.
+ */
+export class HeldUnit {
+  readonly effectDatabases: number[] = [];
+  readonly effects: (readonly string[])[] = [];
+  constructor(readonly transactional: boolean) {}
+}
 
 /** Where completed units' effects go (the AOF; replication later). */
 export interface EffectSink {
@@ -44,12 +63,77 @@ export class Executor {
   readonly #effects: (readonly string[])[] = [];
   /** The open unit was opened by a `transaction` command. */
   #transactional = false;
+  /** Set by `holdUnit` while the outermost handler runs. */
+  #holding: HeldUnit | undefined;
+  /** Units held open across event-loop turns. */
+  #held = 0;
 
   constructor(readonly server: ServerContext) {}
 
   /** Whether a command is running (an execution unit is open). */
   get running(): boolean {
     return this.#depth > 0;
+  }
+
+  /** How many commands are running, the outermost included (1: a top-level command). */
+  get depth(): number {
+    return this.#depth;
+  }
+
+  /** Whether a unit is held open (a long script is between slices). */
+  get holding(): boolean {
+    return this.#held > 0;
+  }
+
+  /**
+   * Keeps the running outermost command's unit open after its handler
+   * returns: its effects are not propagated and blocked clients are not
+   * served until `continueUnit` completes it.
+   */
+  holdUnit(): HeldUnit {
+    if (this.#depth !== 1) throw new Error("Only a top-level command can hold its unit open");
+    return this.#holding ??= new HeldUnit(this.#transactional);
+  }
+
+  /**
+   * Runs `work` inside a held unit, as the outermost command. When `work`
+   * returns true the unit completes (its effects propagate, blocked
+   * clients whose keys became ready are served); false keeps it held for
+   * another call. A failure in `work` propagates after the unit is held
+   * again.
+   */
+  continueUnit(unit: HeldUnit, work: () => boolean): void {
+    if (this.#depth !== 0) throw new Error("A held unit continues only at top level");
+    this.#depth = 1;
+    this.#transactional = unit.transactional;
+    this.#restore(unit);
+    let done = false;
+    try {
+      done = work();
+    } finally {
+      this.#depth = 0;
+      if (done) {
+        this.#held--;
+        this.#completeUnit();
+      } else {
+        this.#store(unit);
+      }
+    }
+    if (done && this.#held === 0) this.server.blocking.serveReady();
+  }
+
+  #store(unit: HeldUnit): void {
+    unit.effectDatabases.push(...this.#effectDatabases);
+    unit.effects.push(...this.#effects);
+    this.#effectDatabases.length = 0;
+    this.#effects.length = 0;
+  }
+
+  #restore(unit: HeldUnit): void {
+    this.#effectDatabases.push(...unit.effectDatabases);
+    this.#effects.push(...unit.effects);
+    unit.effectDatabases.length = 0;
+    unit.effects.length = 0;
   }
 
   /**
@@ -77,12 +161,7 @@ export class Executor {
   }
 
   /** Runs the handler; `counted` commands are timed and counted (INFO, SLOWLOG, MONITOR...). */
-  #invoke(
-    client: Client,
-    cmd: Command,
-    args: string[],
-    counted: boolean,
-  ): void {
+  #invoke(client: Client, cmd: Command, args: string[], counted: boolean): void {
     const server = this.server;
     const operations = server.operations;
     const started = counted ? operations.commandStarting(client) : 0;
@@ -103,16 +182,20 @@ export class Executor {
       operations.commandFinished(client, cmd, args, started, failure);
     }
     // Expiry moves `dirty` too, so a read that expired a key is not logged itself.
-    if (
-      cmd.propagation === "as-sent" && cmd.isWrite &&
-      server.dirty !== dirtyBefore
-    ) {
+    if (cmd.propagation === "as-sent" && cmd.isWrite && server.dirty !== dirtyBefore) {
       this.addEffect(client.db.index, args);
     }
     this.#depth--;
     if (outermost) {
+      const holding = this.#holding;
+      if (holding !== undefined) {
+        this.#holding = undefined;
+        this.#held++;
+        this.#store(holding);
+        return;
+      }
       this.#completeUnit();
-      server.blocking.serveReady();
+      if (this.#held === 0) server.blocking.serveReady();
     }
   }
 
@@ -150,20 +233,13 @@ export class Executor {
   }
 
   /** Replies with the failure of a handler; returns the error text. */
-  #failed(
-    client: Client,
-    replyStart: number,
-    error: unknown,
-    name: string,
-  ): string {
+  #failed(client: Client, replyStart: number, error: unknown, name: string): string {
     client.reply.truncate(replyStart);
     if (error instanceof CommandError) {
       client.reply.error(error.message);
       return error.message;
     }
-    this.server.log.warning(
-      `Error running '${name}': ${(error as Error).stack ?? error}`,
-    );
+    this.server.log.warning(`Error running '${name}': ${(error as Error).stack ?? error}`);
     const message = internalError(name);
     client.reply.error(message);
     return message;

@@ -12,6 +12,7 @@ import { bitmapCommands } from "./bitmaps.ts";
 import { connectionCommands } from "./connection.ts";
 import { debugCommands } from "./debug.ts";
 import { expireCommands } from "./expire.ts";
+import { functionCommands } from "./functions.ts";
 import { geoCommands } from "./geo.ts";
 import { hashCommands } from "./hashes.ts";
 import { hyperLogLogCommands } from "./hyperloglog.ts";
@@ -23,6 +24,7 @@ import { migrationCommands } from "./migration.ts";
 import { monitorCommands } from "./monitor.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { scriptingCommands } from "./scripting.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./sets.ts";
 import { slowlogCommands } from "./slowlog.ts";
@@ -55,6 +57,8 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   sortCommands,
   transactionCommands,
   pubsubCommands,
+  scriptingCommands,
+  functionCommands,
   persistenceCommands,
   migrationCommands,
   aclCommands,

@@ -188,8 +188,9 @@ function shutdown(client: Client, args: string[]): void {
   if (abort) throw new CommandError(NO_SHUTDOWN_IN_PROGRESS);
   const server = client.server;
   server.log.warning("User requested shutdown...");
-  const save = options.has("SAVE") ||
-    (!options.has("NOSAVE") && server.config.savePoints.length > 0);
+  // Half-loaded data is never saved, as in Redis.
+  const save = !server.loading && (options.has("SAVE") ||
+    (!options.has("NOSAVE") && server.config.savePoints.length > 0));
   if (save) {
     server.log.notice("Saving the final RDB snapshot before exiting.");
     if (!server.persistence.saveNow()) {

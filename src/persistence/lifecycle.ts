@@ -71,13 +71,12 @@ export interface PersistenceHost<T> extends LoadTarget<T> {
   writeError: string | undefined;
   /** The AOF the server appends effects to and flushes before replying. */
   aof: AppendOnlyFile | undefined;
-  /**
-   * The function libraries to save (their source). Without it, persistence
-   * keeps the libraries it loaded and saves those, so none is lost.
-   */
-  functionLibraries?(): readonly string[];
-  /** Receives each function library loaded from a file. */
-  loadFunction?(code: string): void;
+  /** The function libraries to save (their source). */
+  functionLibraries(): readonly string[];
+  /** Receives each function library loaded from a file; throws when it does not load. */
+  loadFunction(code: string): void;
+  /** A long script is between slices (see RewriteSource.unitHeld). */
+  readonly unitHeld: boolean;
 }
 
 class Tracker implements KeyTracker {
@@ -142,8 +141,6 @@ export class Persistence<T = unknown> {
   lastLoadKeysExpired = 0;
   /** Step budget and such; tests make background work slower to catch it running. */
   rewriteOptions = DEFAULT_REWRITE_OPTIONS;
-  /** Function libraries loaded from a file, kept for saving when the host has none of its own. */
-  readonly #functions: string[] = [];
   #aofError: string | undefined;
   readonly #trackers = new Set<Tracker>();
   #backoffMinutes = 0;
@@ -189,12 +186,7 @@ export class Persistence<T = unknown> {
 
   /** The function libraries a save writes. */
   functionLibraries(): readonly string[] {
-    return this.server.functionLibraries?.() ?? this.#functions;
-  }
-
-  #loadFunction(code: string): void {
-    if (this.server.loadFunction !== undefined) this.server.loadFunction(code);
-    else this.#functions.push(code);
+    return this.server.functionLibraries();
   }
 
   /**
@@ -210,7 +202,7 @@ export class Persistence<T = unknown> {
       if (config.appendonly) {
         const path = aofPath(config);
         await loadAppendOnlyFile(server, path, this.loadProgress, {
-          loadFunction: (code) => this.#loadFunction(code),
+          loadFunction: (code) => server.loadFunction(code),
         });
       } else {
         const result = await loadRdbFile(
@@ -224,7 +216,7 @@ export class Persistence<T = unknown> {
             set loading(value: boolean) {
               server.loading = value;
             },
-            loadFunction: (code) => this.#loadFunction(code),
+            loadFunction: (code) => server.loadFunction(code),
           },
           rdbPath(config),
           this.loadProgress,
@@ -267,7 +259,9 @@ export class Persistence<T = unknown> {
       this.bgsave.cancel();
       this.bgsave = undefined;
     }
-    const save = options.save ?? this.server.config.savePoints.length > 0;
+    // Half-loaded data is never saved, as in Redis.
+    const save = !this.server.loading &&
+      (options.save ?? this.server.config.savePoints.length > 0);
     if (save) {
       log.notice("Saving the final RDB snapshot before exiting.");
       if (!this.saveNow()) log.warning("Error trying to save the DB, can't exit.");
@@ -346,6 +340,9 @@ export class Persistence<T = unknown> {
       config: server.config,
       get dirty() {
         return server.dirty;
+      },
+      get unitHeld() {
+        return server.unitHeld;
       },
       functionLibraries: () => this.functionLibraries(),
     };
@@ -454,6 +451,9 @@ export class Persistence<T = unknown> {
       config: server.config,
       get aof() {
         return server.aof;
+      },
+      get unitHeld() {
+        return server.unitHeld;
       },
       functionLibraries: () => this.functionLibraries(),
     };

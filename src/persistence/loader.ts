@@ -50,6 +50,7 @@ import { type BinaryBuffer, binaryView } from "../protocol/binary.ts";
 import { MAX_BULK_LENGTH } from "../protocol/parser.ts";
 import type { Clock, Keyspace } from "../store/keyspace.ts";
 
+import { LOADING_YIELD_BYTES, yieldToEventLoop } from "./event_loop.ts";
 import { AofLoadError, RdbLoadError } from "./load_error.ts";
 import { RdbError } from "../rdb/mod.ts";
 import { describeRdbError, RdbKeyLoader } from "./rdb_loader.ts";
@@ -261,6 +262,7 @@ export async function loadAppendOnlyFile<T>(
   let lastReport = started;
   let size = 0;
   let preambleKeys = 0;
+  let yieldedAt = 0;
 
   const damaged = (what: string, offset: number) =>
     new AofLoadError(
@@ -366,6 +368,12 @@ export async function loadAppendOnlyFile<T>(
         grown.set(buffer);
         buffer = grown;
         view = binaryView(buffer);
+      }
+      // File reads can complete without a turn of the event loop: give
+      // clients theirs (and -LOADING) every LOADING_YIELD_BYTES.
+      if (base + end - yieldedAt >= LOADING_YIELD_BYTES) {
+        yieldedAt = base + end;
+        await yieldToEventLoop();
       }
       const count = await file.read(buffer.subarray(end));
       if (count === null) break;

@@ -25,6 +25,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { RedisValue } from "../store/values.ts";
 import type { Keyspace } from "../store/keyspace.ts";
+import { LOADING_YIELD_BYTES, yieldToEventLoop } from "./event_loop.ts";
 import { RdbLoadError } from "./load_error.ts";
 import type { LoadProgress } from "./loader.ts";
 import { RdbError, RdbFileReader, type RdbRecord } from "../rdb/mod.ts";
@@ -174,15 +175,20 @@ export async function loadRdbFile(
     if (progress) progress.totalBytes = size;
     const chunk = new Uint8Array(CHUNK_SIZE);
     let loaded = 0;
+    let yieldedAt = 0;
     for (;;) {
-      // Read synchronously: nothing else runs during a start-up load, and a
-      // blocking read saves a hand-off to the I/O thread per chunk, which a
-      // busy machine turns into waiting.
+      // Read synchronously: a blocking read saves a hand-off to the I/O
+      // thread per chunk, which a busy machine turns into waiting. Clients
+      // get their turn (and -LOADING) every LOADING_YIELD_BYTES instead.
       const count = file.readSync(chunk);
       if (count === null) break;
       reader.push(chunk.subarray(0, count), loader.visit);
       loaded += count;
       if (progress) progress.loadedBytes = loaded;
+      if (loaded - yieldedAt >= LOADING_YIELD_BYTES) {
+        yieldedAt = loaded;
+        await yieldToEventLoop();
+      }
     }
     reader.end(loader.visit);
   } catch (error) {

@@ -70,6 +70,7 @@ import { Stream } from "../store/stream.ts";
 import { isStringValue, type RedisValue, stringContent } from "../store/values.ts";
 import type { AppendOnlyFile } from "./aof.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
+import { yieldToEventLoop } from "./event_loop.ts";
 import { RdbFileWriter } from "../rdb/mod.ts";
 import { streamRewriteCommands } from "./stream_rewrite.ts";
 import { writeDatabase, writerOptions } from "./snapshot.ts";
@@ -196,8 +197,13 @@ export interface RewriteSource {
   readonly config: Config;
   /** The AOF being appended to, which switches to the new file at the end. */
   readonly aof: AppendOnlyFile | undefined;
-  /** The function libraries a preamble saves. */
+  /** The function libraries to write (their source). */
   functionLibraries(): readonly string[];
+  /**
+   * A long script is between slices: its writes are in the keyspace but its
+   * effects are not yet logged, so the rewrite must not fix its content now.
+   */
+  readonly unitHeld: boolean;
 }
 
 /**
@@ -228,6 +234,8 @@ export class AofRewrite {
   #next: Work = { databases: new Set(), keys: new Map() };
   /** The collection being written, if a step ended inside it. */
   #current: { db: Database; key: string } | undefined;
+  /** The libraries the RDB preamble held, when round 0 wrote one. */
+  #preambleLibraries: readonly string[] | undefined;
   #cancelled = false;
   #finished = false;
   /** Still interested in changes: until the final switch or the cleanup. */
@@ -310,6 +318,10 @@ export class AofRewrite {
       this.#output.flush();
       await this.#output.file.syncData();
       if (this.#cancelled) throw new Cancelled();
+      while (this.#server.unitHeld) {
+        await yieldToEventLoop();
+        if (this.#cancelled) throw new Cancelled();
+      }
     } catch (error) {
       return this.#failed(error);
     }
@@ -366,7 +378,8 @@ export class AofRewrite {
     const writer = new RdbFileWriter(writerOptions(server.config, true));
     const output = this.#output;
     const emit = (bytes: Uint8Array) => output.raw(bytes);
-    for (const code of server.functionLibraries()) writer.writeFunction(code);
+    this.#preambleLibraries = server.functionLibraries();
+    for (const code of this.#preambleLibraries) writer.writeFunction(code);
     const now = server.keyspace.clock.now();
     for (const index of [...work.databases].sort((a, b) => a - b)) {
       const skip = (key: string) =>
@@ -407,6 +420,24 @@ export class AofRewrite {
     yield;
   }
 
+  /**
+   * The function libraries of the moment of the switch, as FUNCTION LOAD
+   * commands (Redis writes them first; they depend on no key, so last is
+   * as good and sees libraries loaded during the rewrite). After a
+   * preamble, only when they changed since it was written.
+   */
+  #writeLibraries(): void {
+    const libraries = this.#server.functionLibraries();
+    const preamble = this.#preambleLibraries;
+    if (preamble !== undefined) {
+      const same = preamble.length === libraries.length &&
+        preamble.every((code, i) => code === libraries[i]);
+      if (same) return;
+      this.#output.command(["FUNCTION", "FLUSH"]);
+    }
+    for (const code of libraries) this.#output.command(["FUNCTION", "LOAD", code]);
+  }
+
   #takeNext(): Work {
     const work = this.#next;
     this.#next = { databases: new Set(), keys: new Map() };
@@ -431,6 +462,7 @@ export class AofRewrite {
   #finish(): void {
     const started = performance.now();
     for (const _ of this.#round(this.#takeNext(), true));
+    this.#writeLibraries();
     const output = this.#output;
     output.flush();
     output.file.syncDataSync();
@@ -499,14 +531,6 @@ export class AofRewrite {
       );
     }
   }
-}
-
-/**
- * Lets timers and I/O run. setTimeout, not setImmediate: Deno runs
- * immediates before polling I/O, so a chain of them starves clients.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Keys a round of `work` would write. */

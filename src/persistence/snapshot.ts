@@ -50,6 +50,7 @@ import { join } from "node:path";
 import { binaryToText, type Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
+import { yieldToEventLoop } from "./event_loop.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
 import { RdbFileWriter, RdbKeyEncoder, type RdbWriterOptions } from "../rdb/mod.ts";
 import { encodingLimitsOf, rdbSourceOf } from "../rdb/values.ts";
@@ -63,6 +64,8 @@ export interface SnapshotSource {
   readonly dirty: number;
   /** The function libraries to save, as their source code. */
   functionLibraries(): readonly string[];
+  /** A long script is between slices: its writes are applied but not logged (see rewrite.ts). */
+  readonly unitHeld: boolean;
 }
 
 /** How a save went. */
@@ -410,6 +413,11 @@ export class BackgroundSave {
         work = this.#takeNext();
         if (workSize(this.#source, work) <= FINAL_ROUND_KEYS || this.rounds >= MAX_ROUNDS) break;
       }
+      // A script half done is no instant to save: wait for its end.
+      while (this.#source.unitHeld) {
+        await yieldToEventLoop();
+        this.#check();
+      }
       // The final round: synchronous, so the content is that of this instant.
       const finalStart = performance.now();
       for (const _ of this.#round(this.#mergedWith(work)));
@@ -676,14 +684,6 @@ export class BackgroundSave {
     this.#removeScratch();
     removeQuietly(this.#temporary, this.#source.log);
   }
-}
-
-/**
- * Lets timers and I/O run. setTimeout, not setImmediate: Deno runs
- * immediates before polling I/O, so a chain of them starves clients.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Keys a round of `work` would encode. */

@@ -35,6 +35,7 @@ import { ServerOperations } from "../commands/operations/mod.ts";
 import { PubSub } from "../commands/pubsub.ts";
 import { CommandTable } from "../commands/registry.ts";
 import { ScanCursors } from "../commands/scan.ts";
+import { ScriptingRuntime } from "../commands/scripting/runtime.ts";
 import type { Command } from "../commands/table.ts";
 import { Watches } from "../commands/transactions.ts";
 import { type Config, ConfigChangeListeners, VERSION } from "../config.ts";
@@ -101,6 +102,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   readonly operations: ServerOperations;
   readonly acl: AccessControl;
   readonly aclCatalogue: TableCatalogue;
+  /** Scripting (EVAL, functions): owned by commands/scripting/runtime.ts. */
+  readonly scripts: ScriptingRuntime;
 
   /** Clients with replies waiting to be sent after this batch. */
   readonly #pendingClients = new Set<Client>();
@@ -114,23 +117,14 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   #nextClientId = 1;
   #flushScheduled = false;
 
-  constructor(
-    readonly config: Config,
-    readonly log: Logger,
-    options: ServerOptions = {},
-  ) {
-    this.keyspace = new Keyspace(
-      config.databases,
-      options.clock ?? systemClock,
-    );
+  constructor(readonly config: Config, readonly log: Logger, options: ServerOptions = {}) {
+    this.keyspace = new Keyspace(config.databases, options.clock ?? systemClock);
     this.runId = Array.from(
       crypto.getRandomValues(new Uint8Array(20)),
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
     this.commands = new CommandTable(COMMAND_FAMILIES);
-    for (const { from, to } of config.renamedCommands) {
-      this.commands.rename(from, to);
-    }
+    for (const { from, to } of config.renamedCommands) this.commands.rename(from, to);
     this.aclCatalogue = new TableCatalogue(this.commands);
     this.acl = new AccessControl({
       catalogue: this.aclCatalogue.catalogue,
@@ -147,6 +141,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     this.scanCursors = new ScanCursors();
     this.persistence = new Persistence(this);
     this.operations = new ServerOperations(this);
+    // Scripting: the Lua environments, script cache and function libraries.
+    this.scripts = new ScriptingRuntime(this);
     // Order matters where parts observe each other's effects: watches and
     // waiters first, then notifications (which publish), then the rewrite.
     const parts: KeyspaceEvents[] = [
@@ -183,24 +179,16 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * error makes CONFIG SET fail and roll back.
    */
   #applyConfigChanges(): void {
-    const on = (
-      names: string | string[],
-      apply: (config: Config) => string | void,
-    ) => this.configListeners.onChange(names, (config) => apply(config));
+    const on = (names: string | string[], apply: (config: Config) => string | void) =>
+      this.configListeners.onChange(names, (config) => apply(config));
     on("loglevel", (config) => void (this.log.level = config.loglevel));
     on("appendfsync", (config) => {
       if (this.#aof !== undefined) this.#aof.policy = config.appendfsync;
     });
     on("requirepass", (config) => this.acl.setRequirePass(config.requirepass));
     on(["stop-writes-on-bgsave-error", "save"], () => this.persistence.updateWriteError());
-    on(
-      "acl-pubsub-default",
-      (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault),
-    );
-    on(
-      "acllog-max-len",
-      (config) => void (this.acl.log.maxLength = config.aclLogMaxLen),
-    );
+    on("acl-pubsub-default", (config) => void (this.acl.pubsubDefault = config.aclPubsubDefault));
+    on("acllog-max-len", (config) => void (this.acl.log.maxLength = config.aclLogMaxLen));
     on("maxclients", (config) => {
       const allowed = adjustOpenFilesLimit(config.maxclients, this.log);
       if (allowed < config.maxclients) {
@@ -252,9 +240,12 @@ export class Server implements ServerContext, PersistenceHost<Command> {
    * limits of clients that stopped reading).
    */
   cron(): void {
-    const removed = this.operations.activeExpireEnabled
-      ? this.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS)
-      : 0;
+    // While a script is busy nothing else may change data (scripting/runtime.ts).
+    const removed = this.scripts.busy
+      ? 0
+      : (this.operations.activeExpireEnabled
+        ? this.keyspace.activeExpireCycle(EXPIRE_CYCLE_BUDGET_MS)
+        : 0);
     this.#clientsCron(Date.now());
     this.operations.cron(Date.now());
     if (removed > 0 || this.#pendingClients.size > 0) this.flush();
@@ -265,8 +256,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     const idleLimitMs = this.config.timeout * 1000;
     for (const client of this.clients.values()) {
       if (
-        idleLimitMs > 0 && client.blocked === undefined &&
-        client.subscriptionCount === 0 &&
+        idleLimitMs > 0 && client.blocked === undefined && client.subscriptionCount === 0 &&
         now - client.lastInteractionAt > idleLimitMs
       ) {
         this.log.verbose("Closing idle client");
@@ -321,17 +311,10 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   }
 
   /** See Client.changed. */
-  keyChanged(
-    db: Database,
-    key: string,
-    event: string,
-    eventClass: string,
-  ): void {
+  keyChanged(db: Database, key: string, event: string, eventClass: string): void {
     this.dirty++;
     const listeners = this.#keyChanged;
-    for (let i = 0; i < listeners.length; i++) {
-      listeners[i]!(db, key, event, eventClass);
-    }
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(db, key, event, eventClass);
   }
 
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
@@ -349,6 +332,21 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     if (this.shutdownHandler === undefined) return false;
     void this.shutdownHandler();
     return true;
+  }
+
+  /** The function libraries persistence saves (their source code). */
+  functionLibraries(): readonly string[] {
+    return this.scripts.libraries.sources();
+  }
+
+  /** Loads a function library read from a file; throws LibraryError when it does not load. */
+  loadFunction(code: string): void {
+    this.scripts.loadLibrary(code);
+  }
+
+  /** A long script is between slices (persistence waits before fixing a snapshot). */
+  get unitHeld(): boolean {
+    return this.executor.holding;
   }
 
   /** Looks a command read from the AOF up (see persistence/loader.ts). */
@@ -475,9 +473,7 @@ function listeners<E extends keyof KeyspaceEvents>(
   const found: NonNullable<KeyspaceEvents[E]>[] = [];
   for (const part of parts) {
     const listener = part[event];
-    if (listener !== undefined) {
-      found.push(listener.bind(part) as NonNullable<KeyspaceEvents[E]>);
-    }
+    if (listener !== undefined) found.push(listener.bind(part) as NonNullable<KeyspaceEvents[E]>);
   }
   return found;
 }

@@ -12,7 +12,7 @@ import { Logger } from "../../src/log.ts";
 import { RDB_TYPE, writeRdbFile } from "../../src/rdb/mod.ts";
 import { loadRdbFile, RdbLoadError } from "../../src/persistence/rdb_loader.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
-import { ourServerCommand, RawClient } from "../helpers/servers.ts";
+import { freePort, ourServerCommand, RawClient } from "../helpers/servers.ts";
 import { configFrom, SERVER_TEST, startInProcess, tempDir } from "./helpers.ts";
 import {
   bytes,
@@ -276,8 +276,9 @@ Deno.test({
       const file = smallFile();
       await Deno.writeFile(join(dir, "dump.rdb"), file.subarray(0, file.length - 20));
       const [program, ...args] = ourServerCommand();
+      const port = String(await freePort());
       const result = await new Deno.Command(program!, {
-        args: [...args, "--port", "0", "--dir", dir, "--appendonly", "no"],
+        args: [...args, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "no"],
         stdout: "piped",
         stderr: "piped",
       }).output();

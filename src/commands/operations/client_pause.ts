@@ -45,13 +45,15 @@ class Postponed implements BlockedState {
 /** setTimeout's longest delay. */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
-/** Whether a command writes or may replicate (Redis's is_may_replicate_command). */
-function mayReplicate(client: Client, cmd: Command): boolean {
+/**
+ * Whether a command writes or may replicate (Redis's is_may_replicate_command):
+ * by its flags, a script that may write by its own, EXEC by what it queued.
+ */
+function mayReplicate(client: Client, cmd: Command, args: readonly string[]): boolean {
   if (cmd.isWrite || cmd.flags.includes("may_replicate")) return true;
+  if (client.server.scripts.mayWrite(cmd, args)) return true;
   if (cmd.name !== "exec" || client.transaction === undefined) return false;
-  return client.transaction.some(({ command }) =>
-    command.isWrite || command.flags.includes("may_replicate")
-  );
+  return client.transaction.some((queued) => mayReplicate(client, queued.command, queued.args));
 }
 
 export class ClientPause implements KeyspaceEvents {
@@ -122,9 +124,9 @@ export class ClientPause implements KeyspaceEvents {
    * dispatcher checks `mode !== undefined` first, so no pause costs one
    * comparison.
    */
-  postpones(client: Client, cmd: Command): boolean {
+  postpones(client: Client, cmd: Command, args: readonly string[]): boolean {
     if (this.#mode === undefined) return false;
-    return this.#mode === "all" || mayReplicate(client, cmd);
+    return this.#mode === "all" || mayReplicate(client, cmd, args);
   }
 
   /** Holds `args` back until the pause ends; the client stops reading meanwhile. */

@@ -16,7 +16,7 @@
  * - `commandRejected(cmd, message)` when the dispatcher refuses a request,
  *   and `errorReplied(message)` for any other error reply written outside
  *   a handler;
- * - `postpones(client, cmd)` / `postpone(client, args)` in the dispatcher,
+ * - `postpones(client, cmd, args)` / `postpone(client, args)` in the dispatcher,
  *   just before it queues or runs a command (CLIENT PAUSE);
  * - `requestProcessed(client, replyStart)` after each request a connection
  *   dispatched (CLIENT REPLY);
@@ -235,8 +235,8 @@ export class ServerOperations implements KeyspaceEvents {
   }
 
   /** Whether the dispatcher must postpone `cmd` (CLIENT PAUSE); one check when nothing is paused. */
-  postpones(client: Client, cmd: Command): boolean {
-    return this.pause.mode !== undefined && this.pause.postpones(client, cmd);
+  postpones(client: Client, cmd: Command, args: readonly string[]): boolean {
+    return this.pause.mode !== undefined && this.pause.postpones(client, cmd, args);
   }
 
   /** Holds the request back until the pause ends. */
