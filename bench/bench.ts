@@ -205,6 +205,8 @@ interface BenchmarkTest {
   pipelinedWeight?: number;
   prepare?: Prepare;
   pipelined?: boolean;
+  /** More redis-benchmark arguments (the ACL user of the permission-check row). */
+  extraArgs?: readonly string[];
 }
 
 /** Sends `commands` pipelined; any error reply fails the preparation. */
@@ -308,6 +310,26 @@ const PLANNED_BENCHMARKS: BenchmarkTest[] = [
       ["XGROUP", "CREATE", "bench:group", "bench", "0"],
       ["XREADGROUP", "GROUP", "bench", "reader", "COUNT", "1000", "STREAMS", "bench:group", ">"],
     ]),
+  },
+  {
+    // What the ACL check costs a user who is not allowed everything (the
+    // default user skips it): key patterns and command rules, on every GET.
+    name: "GET as an ACL user limited to key:*",
+    test: ["GET", "key:__rand_int__"],
+    prepare: sendAll([[
+      "ACL",
+      "SETUSER",
+      "bench",
+      "on",
+      ">bench",
+      "resetkeys",
+      "~key:*",
+      "-@all",
+      "+get",
+      "+ping",
+      "+config|get",
+    ]]),
+    extraArgs: ["--user", "bench", "-a", "bench"],
   },
   { name: "PFADD", test: ["PFADD", "bench:hll", "element:__rand_int__"] },
   {
@@ -415,6 +437,7 @@ function throughputSteps(sizes: Sizes, planRow: PlanRow): BenchmarkStep[] {
         clients: CLIENTS,
         pipeline,
         randomKeys: RANDOM_KEYS,
+        extraArgs: test.extraArgs,
       },
       prepare: test.prepare,
       outputs,

@@ -25,6 +25,8 @@ export interface BenchmarkSpec {
   pipeline: number;
   /** `-r`: the range of `__rand_int__`. */
   randomKeys: number;
+  /** More redis-benchmark arguments (e.g. `--user`, `-a`). */
+  extraArgs?: readonly string[];
 }
 
 /** What it measured, or why not. */
@@ -79,6 +81,7 @@ export async function runRedisBenchmark(
     "-r",
     String(spec.randomKeys),
     ...(spec.pipeline > 1 ? ["-P", String(spec.pipeline)] : []),
+    ...(spec.extraArgs ?? []),
     "-q",
     "--csv",
     ...(typeof spec.test === "string" ? ["-t", spec.test] : spec.test),
