@@ -90,6 +90,8 @@ export interface PersistenceControl {
   trackKeys(db: Database, keys: Iterable<string>): KeyTracker;
   /** FLUSHALL happened: stops a BGSAVE and, with save points, saves at once. */
   flushedAll(): void;
+  /** DEBUG RELOAD: save, empty, load dump.rdb again; the error reply when it fails. */
+  reloadNow(options: { save: boolean; flush: boolean; merge: boolean }): string | undefined;
 }
 
 /** The server as commands see it. */

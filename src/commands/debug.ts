@@ -5,9 +5,9 @@
  *
  * - SLEEP seconds: stops the whole server, as Redis's debugDelay does (the
  *   thread waits; nothing else runs meanwhile).
- * - RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves through persistence (unless
- *   NOSAVE) and keeps the data, which is what the saved file holds; the
- *   reload itself is not repeated (see the module's note below).
+ * - RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves dump.rdb (unless NOSAVE),
+ *   empties the data (unless NOFLUSH) and loads the file back, as Redis
+ *   does (persistence's reloadNow); MERGE replaces keys that exist.
  * - OBJECT key: Redis's "Value at:... refcount:... encoding:..." line.
  * - SET-ACTIVE-EXPIRE 0|1: the server cron's active expiry cycle stops or
  *   resumes (operations.activeExpireEnabled).
@@ -31,6 +31,7 @@ import {
   DEBUG_NOT_ALLOWED,
   NO_SUCH_KEY,
   NOT_POSITIVE,
+  RELOAD_OPTIONS,
   subcommandSyntaxError,
 } from "./errors.ts";
 import { helpReply } from "./help.ts";
@@ -312,18 +313,17 @@ function populate(client: Client, args: string[]): void {
 }
 
 function reload(client: Client, args: string[]): void {
-  let save = true;
+  const options = { save: true, flush: true, merge: false };
   for (const option of args.slice(2)) {
     const upper = option.toUpperCase();
-    if (upper === "NOSAVE") save = false;
-    else if (upper !== "MERGE" && upper !== "NOFLUSH") {
-      throw new CommandError(
-        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
-      );
-    }
+    if (upper === "NOSAVE") options.save = false;
+    else if (upper === "NOFLUSH") options.flush = false;
+    else if (upper === "MERGE") options.merge = true;
+    else throw new CommandError(RELOAD_OPTIONS);
   }
   const server = client.server;
-  if (save && !server.persistence.saveNow()) throw new CommandError("ERR");
+  const failure = server.persistence.reloadNow(options);
+  if (failure !== undefined) throw new CommandError(failure);
   server.log.warning("DB reloaded by DEBUG RELOAD");
   client.reply.ok();
 }

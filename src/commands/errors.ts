@@ -537,6 +537,9 @@ export const OPTIN_OPTOUT_SWITCH =
   "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
 export const MONITOR_DENIED = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 export const SLOWLOG_COUNT_RANGE = "ERR count should be greater than or equal to -1";
+/** DEBUG RELOAD with an option it does not know. */
+export const RELOAD_OPTIONS =
+  "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
 export const DEBUG_NOT_ALLOWED =
   'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
 
@@ -559,3 +562,15 @@ export function noSuchUser(name: string): string {
 export function noLatencySamples(event: string): string {
   return `ERR No samples available for event '${event}'`;
 }
+
+// ---------------------------------------------------------------------------
+// maxmemory and eviction
+
+/** A `denyoom` command (or anything inside MULTI) while memory stays over maxmemory. */
+export const OUT_OF_MEMORY = "OOM command not allowed when used memory > 'maxmemory'.";
+/** A script with flags but without `allow-oom` (or `no-writes`) started over maxmemory. */
+export const SCRIPT_OUT_OF_MEMORY =
+  "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
+/** OBJECT IDLETIME under an LFU policy. */
+export const LFU_SELECTED =
+  "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";

@@ -44,7 +44,7 @@ import type { Database } from "../store/keyspace.ts";
 import { AppendOnlyFile } from "./aof.ts";
 import { describeError } from "./file_system.ts";
 import { loadAppendOnlyFile, type LoadProgress, type LoadTarget } from "./loader.ts";
-import { loadRdbFile } from "./rdb_loader.ts";
+import { loadRdbFile, type RdbLoadTarget, reloadRdbFile } from "./rdb_loader.ts";
 import { AofRewrite, DEFAULT_REWRITE_OPTIONS, type RewriteResult } from "./rewrite.ts";
 import { BackgroundSave, rdbPath, saveRdb, type SaveResult } from "./snapshot.ts";
 
@@ -77,6 +77,8 @@ export interface PersistenceHost<T> extends LoadTarget<T> {
   loadFunction(code: string): void;
   /** A long script is between slices (see RewriteSource.unitHeld). */
   readonly unitHeld: boolean;
+  /** Every key of `db` may have changed at once (DEBUG RELOAD emptied it). */
+  databaseChanged(db: Database): void;
 }
 
 class Tracker implements KeyTracker {
@@ -205,22 +207,7 @@ export class Persistence<T = unknown> {
           loadFunction: (code) => server.loadFunction(code),
         });
       } else {
-        const result = await loadRdbFile(
-          {
-            log,
-            config,
-            keyspace: server.keyspace,
-            get loading() {
-              return server.loading;
-            },
-            set loading(value: boolean) {
-              server.loading = value;
-            },
-            loadFunction: (code) => server.loadFunction(code),
-          },
-          rdbPath(config),
-          this.loadProgress,
-        );
+        const result = await loadRdbFile(this.#rdbLoadTarget(), rdbPath(config), this.loadProgress);
         if (result !== undefined) {
           this.lastLoadKeysLoaded = result.keysLoaded;
           this.lastLoadKeysExpired = result.keysExpired;
@@ -292,6 +279,46 @@ export class Persistence<T = unknown> {
     const result = saveRdb(this.#snapshotSource(), this.dumpPath);
     if (result.ok) this.#recordSave(result);
     return result.ok;
+  }
+
+  /**
+   * DEBUG RELOAD: saves dump.rdb (unless `save` is false), empties every
+   * database (unless `flush` is false) and loads the file back, all
+   * synchronously; with `merge`, loaded keys replace existing ones. Returns
+   * the error reply when it fails, as Redis words it.
+   */
+  reloadNow(options: { save: boolean; flush: boolean; merge: boolean }): string | undefined {
+    const server = this.server;
+    if (options.save && !this.saveNow()) return "ERR Error trying to save the RDB file";
+    if (options.flush) {
+      for (const db of server.keyspace.databases) {
+        db.clear();
+        server.databaseChanged(db);
+      }
+    }
+    try {
+      reloadRdbFile(this.#rdbLoadTarget(), this.dumpPath, options.merge);
+    } catch (error) {
+      server.log.warning(`DEBUG RELOAD could not load the RDB file: ${describeError(error)}`);
+      return "ERR Error trying to load the RDB dump, check server logs.";
+    }
+    return undefined;
+  }
+
+  #rdbLoadTarget(): RdbLoadTarget {
+    const server = this.server;
+    return {
+      log: server.log,
+      config: server.config,
+      keyspace: server.keyspace,
+      get loading() {
+        return server.loading;
+      },
+      set loading(value: boolean) {
+        server.loading = value;
+      },
+      loadFunction: (code) => server.loadFunction(code),
+    };
   }
 
   /**

@@ -18,6 +18,11 @@
  * - `redis-ver`, `ctime` and `used-mem` are logged as Redis logs them;
  *   function libraries go to the host (see `RdbLoadTarget.loadFunction`).
  *
+ * `loadRdbFile` hands the event loop back every 2 MB so clients connecting
+ * during start-up get -LOADING; `reloadRdbFile` (DEBUG RELOAD) runs in one
+ * go, as nothing else may run while a command does, and with `merge`
+ * replaces keys that already exist instead of failing on them.
+ *
  * @module
  */
 
@@ -72,8 +77,11 @@ export class RdbKeyLoader {
   /** Takes the records that are not keys (keys go straight into the keyspace). */
   readonly visit: (record: RdbRecord<RedisValue>) => void;
 
-  /** `preamble`: the data starts an AOF, so expired keys are kept (see the module doc). */
-  constructor(target: RdbLoadTarget, preamble: boolean) {
+  /**
+   * `preamble`: the data starts an AOF, so expired keys are kept (see the
+   * module doc). `merge`: a key already in the keyspace is replaced.
+   */
+  constructor(target: RdbLoadTarget, preamble: boolean, merge = false) {
     this.#target = target;
     this.#preamble = preamble;
     this.#now = Date.now();
@@ -91,8 +99,9 @@ export class RdbKeyLoader {
       const db = databases[database]!;
       const entries = db.entries;
       const size = entries.size;
+      if (merge) db.delete(key);
       entries.set(key, value);
-      if (entries.size === size) {
+      if (entries.size === size && !merge) {
         throw new RdbLoadError(
           `RDB has duplicated key '${
             printable(key)
@@ -159,36 +168,73 @@ export async function loadRdbFile(
   path: string,
   progress?: LoadProgress,
 ): Promise<RdbLoadResult | undefined> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new RdbLoadError(`Error opening the RDB file ${path}: ${(error as Error).message}`);
-  }
+  const file = openRdbFile(path);
+  if (file === undefined) return undefined;
   const started = performance.now();
   const loader = new RdbKeyLoader(target, false);
-  const reader = loader.reader;
   target.loading = true;
   try {
-    const size = (await file.stat()).size;
+    const size = file.statSync().size;
     if (progress) progress.totalBytes = size;
-    const chunk = new Uint8Array(CHUNK_SIZE);
-    let loaded = 0;
     let yieldedAt = 0;
-    for (;;) {
-      // Read synchronously: a blocking read saves a hand-off to the I/O
-      // thread per chunk, which a busy machine turns into waiting. Clients
-      // get their turn (and -LOADING) every LOADING_YIELD_BYTES instead.
-      const count = file.readSync(chunk);
-      if (count === null) break;
-      reader.push(chunk.subarray(0, count), loader.visit);
-      loaded += count;
+    for (const loaded of readChunks(file, loader, path)) {
       if (progress) progress.loadedBytes = loaded;
       if (loaded - yieldedAt >= LOADING_YIELD_BYTES) {
         yieldedAt = loaded;
         await yieldToEventLoop();
       }
+    }
+  } finally {
+    file.close();
+    target.loading = false;
+  }
+  return finishLoad(target, loader, started);
+}
+
+/**
+ * DEBUG RELOAD's load: the whole file at once, keys already there replaced
+ * when `merge` is set. Undefined when there is no file; throws RdbLoadError.
+ */
+export function reloadRdbFile(
+  target: RdbLoadTarget,
+  path: string,
+  merge: boolean,
+): RdbLoadResult | undefined {
+  const file = openRdbFile(path);
+  if (file === undefined) return undefined;
+  const started = performance.now();
+  const loader = new RdbKeyLoader(target, false, merge);
+  try {
+    for (const _ of readChunks(file, loader, path));
+  } finally {
+    file.close();
+  }
+  return finishLoad(target, loader, started);
+}
+
+function openRdbFile(path: string): Deno.FsFile | undefined {
+  try {
+    return Deno.openSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new RdbLoadError(`Error opening the RDB file ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Pushes the file through the loader's reader; yields the bytes read so far after each chunk. */
+function* readChunks(file: Deno.FsFile, loader: RdbKeyLoader, path: string): Generator<number> {
+  const reader = loader.reader;
+  try {
+    const chunk = new Uint8Array(CHUNK_SIZE);
+    let loaded = 0;
+    for (;;) {
+      // Read synchronously: a blocking read saves a hand-off to the I/O
+      // thread per chunk, which a busy machine turns into waiting.
+      const count = file.readSync(chunk);
+      if (count === null) break;
+      reader.push(chunk.subarray(0, count), loader.visit);
+      loaded += count;
+      yield loaded;
     }
     reader.end(loader.visit);
   } catch (error) {
@@ -196,10 +242,12 @@ export async function loadRdbFile(
       throw new RdbLoadError(describeRdbError(error, `the RDB file ${path}`));
     }
     throw error;
-  } finally {
-    file.close();
-    target.loading = false;
   }
+}
+
+/** Logs what a completed load found, as Redis does, and returns it. */
+function finishLoad(target: RdbLoadTarget, loader: RdbKeyLoader, started: number): RdbLoadResult {
+  const reader = loader.reader;
   const summary = reader.summary();
   const seconds = (performance.now() - started) / 1000;
   const log = target.log;

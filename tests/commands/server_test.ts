@@ -196,6 +196,52 @@ Deno.test("DEBUG DIGEST and DIGEST-VALUE agree with redis-server for the same da
   }
 });
 
+Deno.test("DEBUG RELOAD saves, empties and loads dump.rdb as redis-server does", async () => {
+  const redis = await startRedisServer(["--enable-debug-command", "yes"]);
+  if (redis === undefined) {
+    console.warn("redis-server not installed: SKIPPING the DEBUG RELOAD comparison");
+    return;
+  }
+  const dir = await Deno.makeTempDir();
+  const server = await startOurServer({ dir, args: ["--enable-debug-command", "yes"] });
+  const ours = await RawClient.connect(server.port);
+  const theirs = await RawClient.connect(redis.port);
+  try {
+    const steps = [
+      ["SET", "a", "1"],
+      ["HSET", "h", "f", "v"],
+      ["RPUSH", "l", "x", "y"],
+      ["SET", "t", "v", "EX", "1000"],
+      ["DEBUG", "RELOAD"],
+      ["GET", "a"],
+      ["HGETALL", "h"],
+      ["LRANGE", "l", "0", "-1"],
+      ["DBSIZE"],
+      ["SET", "a", "2"],
+      ["SET", "b", "new"],
+      // Not saved: back to what the last save held.
+      ["DEBUG", "RELOAD", "NOSAVE"],
+      ["GET", "a"],
+      ["EXISTS", "b"],
+      ["SET", "b", "kept"],
+      ["SET", "a", "3"],
+      // Merged into what is there: the file's `a` replaces ours, `b` stays.
+      ["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"],
+      ["GET", "a"],
+      ["GET", "b"],
+      ["DBSIZE"],
+    ];
+    for (const step of steps) {
+      assert.equal(await raw(ours, ...step), await raw(theirs, ...step), step.join(" "));
+    }
+    assert.match(await raw(ours, "TTL", "t"), /^:(99\d|1000)\r\n$/);
+  } finally {
+    await Promise.all([ours.close(), theirs.close()]);
+    await Promise.all([server.stop(), redis.stop()]);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("MEMORY USAGE is within 2x of redis-server's figure for the same values", async () => {
   const redis = await startRedisServer();
   if (redis === undefined) {
