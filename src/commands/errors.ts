@@ -138,22 +138,12 @@ export function unrecognizedOption(option: string): string {
 
 export const INVALID_FIRST_DB_INDEX = "ERR invalid first DB index";
 export const INVALID_SECOND_DB_INDEX = "ERR invalid second DB index";
-export const NO_CONFIG_FILE = "ERR The server is running without a config file";
 export const INVALID_COMMAND_SPECIFIED = "ERR Invalid command specified";
 export const NO_KEY_ARGUMENTS = "ERR The command has no key arguments";
 export const INVALID_ARGUMENT_COUNT = "ERR Invalid number of arguments specified for command";
 export const INVALID_COMMAND_ARGUMENTS = "ERR Invalid arguments specified for command";
 export const NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress.";
 export const SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs.";
-
-export function unknownConfigOption(name: string): string {
-  return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
-}
-
-/** CONFIG SET refusing `name`: `problem` says why (`can't set immutable config`, ...). */
-export function configSetFailed(name: string, problem: string): string {
-  return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${problem}`;
-}
 
 // ---------------------------------------------------------------------------
 // Persistence: SAVE, BGSAVE, BGREWRITEAOF
