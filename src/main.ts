@@ -62,6 +62,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   server.loading = false;
   const stopCron = server.startCron();
+  // Once the data is loaded: a replica connects to its master now (replicaof).
+  server.replication.start();
 
   const stopIdleCompaction = startIdleCompaction(server);
 
@@ -70,6 +72,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     stopping ??= (async () => {
       if (reason !== undefined) log.warning(reason);
       stopCron();
+      server.replication.stop();
       server.operations.dispose();
       server.scripts.close();
       stopIdleCompaction();

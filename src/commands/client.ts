@@ -94,6 +94,8 @@ export class Client {
   user: AclUser;
   /** AUTH succeeded, or the client started as a default user that needs no password. */
   authenticated = false;
+  /** A replica attached to us (after SYNC/PSYNC), our master's link, or neither. */
+  kind: "normal" | "replica" | "master" = "normal";
 
   constructor(
     readonly id: number,

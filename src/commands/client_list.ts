@@ -39,6 +39,7 @@ export function clientTypeByName(name: string): ClientType | undefined {
 
 /** Redis's getClientType: a subscriber is `pubsub`, a MONITOR client `normal`. */
 export function clientType(client: Client): ClientType {
+  if (client.kind !== "normal") return client.kind;
   return client.subscriptionCount > 0 ? "pubsub" : "normal";
 }
 
@@ -70,6 +71,8 @@ function clientFlags(client: Client): string {
   const operations = client.server.operations;
   const tracking = operations.tracking.optionsOf(client);
   let flags = "";
+  if (client.kind === "replica") flags += "S";
+  if (client.kind === "master") flags += "M";
   if (operations.monitors.has(client)) flags += "O";
   if (client.subscriptionCount > 0) flags += "P";
   if (client.transaction !== undefined) flags += "x";

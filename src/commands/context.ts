@@ -30,6 +30,7 @@ import type { ServerOperations } from "./operations/mod.ts";
 import type { Client } from "./client.ts";
 import type { Executor } from "./executor.ts";
 import type { PubSub } from "./pubsub.ts";
+import type { ReplicationControl } from "./replication.ts";
 import type { CommandTable } from "./registry.ts";
 import type { ScanCursors } from "./scan.ts";
 import type { ScriptingRuntime } from "./scripting/runtime.ts";
@@ -126,6 +127,8 @@ export interface ServerContext {
   readonly scripts: ScriptingRuntime;
   /** What CONFIG SET runs to apply changes (pass its `apply` to `configSet`). */
   readonly configListeners: ConfigChangeListeners;
+  /** Replication: master link, attached replicas, WAIT, FAILOVER (replication/replication.ts). */
+  readonly replication: ReplicationControl;
 
   /** See Client.changed. */
   keyChanged(db: Database, key: string, event: string, eventClass: string): void;

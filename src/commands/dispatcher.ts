@@ -6,8 +6,11 @@
  * containers too, arity checked), require authentication (NOAUTH) unless
  * the command is `no_auth`, refuse `no_multi` commands inside MULTI, check
  * the client's ACL permissions (NOPERM, logged in ACL LOG), refuse writes
- * while the AOF cannot be written, enforce the RESP2 subscribed-context
- * rules, answer LOADING to commands without the `loading` flag while the
+ * while the AOF cannot be written, refuse writes on a read-only replica or
+ * on a master short of good replicas (READONLY, NOREPLICAS: replication.ts,
+ * which also lets its master's link through), enforce the RESP2 subscribed-context
+ * rules, answer MASTERDOWN on a replica whose link is down (with
+ * `replica-serve-stale-data no`), answer LOADING to commands without the `loading` flag while the
  * data loads at start-up, refuse everything but `allow_busy` commands while a script is
  * busy (BUSY, and SHUTDOWN only with NOSAVE), queue inside MULTI, and
  * otherwise run it through the executor, which logs its effects. A script
@@ -26,6 +29,7 @@
 
 import { NOAUTH } from "../acl/mod.ts";
 import { authenticationRequired, deniedReply } from "./acl.ts";
+import { staleRefusal, writeRefusal } from "./replication.ts";
 import type { Client } from "./client.ts";
 import {
   ArityError,
@@ -72,7 +76,8 @@ export function dispatch(client: Client, args: string[]): void {
     reject(client, cmd, NOT_IN_TRANSACTION);
     return;
   }
-  if (!client.user.allowsEverything) {
+  // Our master's link runs as Redis's master client: no ACL, no MISCONF.
+  if (!client.user.allowsEverything && client.kind !== "master") {
     const denied = deniedReply(client, server.aclCatalogue.of(cmd), args);
     if (denied !== undefined) {
       reject(client, cmd, denied);
@@ -81,10 +86,15 @@ export function dispatch(client: Client, args: string[]): void {
   }
   // Like Redis, PING is refused too, so health checks see the failure.
   if (
-    server.writeError !== undefined &&
+    server.writeError !== undefined && client.kind !== "master" &&
     (cmd.isWrite || cmd.name === "ping" || server.scripts.mayWrite(cmd, args))
   ) {
     reject(client, cmd, server.writeError);
+    return;
+  }
+  const replicationWrite = writeRefusal(client, cmd, args);
+  if (replicationWrite !== undefined) {
+    reject(client, cmd, replicationWrite);
     return;
   }
   if (client.protocol === 2 && client.subscriptionCount > 0) {
@@ -93,6 +103,11 @@ export function dispatch(client: Client, args: string[]): void {
       reject(client, cmd, subscribedContextError(cmd.name));
       return;
     }
+  }
+  const replicationStale = staleRefusal(client, cmd);
+  if (replicationStale !== undefined) {
+    reject(client, cmd, replicationStale);
+    return;
   }
   if (server.loading && !cmd.flags.includes("loading")) {
     reject(client, cmd, LOADING);

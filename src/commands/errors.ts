@@ -564,3 +564,38 @@ export const SCRIPT_OUT_OF_MEMORY =
 /** OBJECT IDLETIME under an LFU policy. */
 export const LFU_SELECTED =
   "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+// ---------------------------------------------------------------------------
+// Replication: REPLICAOF, SYNC/PSYNC, REPLCONF, FAILOVER, WAIT, and the
+// dispatcher's checks for replicas and masters (see replication.ts)
+
+export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const NO_GOOD_REPLICAS = "NOREPLICAS Not enough good replicas to write.";
+export const MASTER_DOWN =
+  "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+export const REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace";
+export const NO_MASTER_LINK = "NOMASTERLINK Can't SYNC while not connected with my master";
+export const SYNC_WHILE_FAILING_OVER = "NOMASTERLINK Can't SYNC while failing over";
+export const SYNC_WITH_PENDING_OUTPUT = "ERR SYNC and PSYNC are invalid with pending output";
+export const FAILOVER_REPLID_MISMATCH = "ERR PSYNC FAILOVER replid must match my replid.";
+export const INVALID_MASTER_PORT = "ERR Invalid master port";
+export const REPLICAOF_WHILE_FAILING_OVER = "ERR REPLICAOF not allowed while failing over.";
+export const WAIT_ON_REPLICA =
+  "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
+export const FAILOVER_IN_PROGRESS = "ERR FAILOVER already in progress.";
+export const FAILOVER_ON_REPLICA = "ERR FAILOVER is not valid when server is a replica.";
+export const FAILOVER_NEEDS_REPLICAS = "ERR FAILOVER requires connected replicas.";
+export const FAILOVER_FORCE_NEEDS_TARGET =
+  "ERR FAILOVER with force option requires both a timeout and target HOST and IP.";
+export const FAILOVER_TARGET_NOT_REPLICA = "ERR FAILOVER target HOST and PORT is not a replica.";
+export const FAILOVER_TARGET_NOT_ONLINE = "ERR FAILOVER target replica is not online.";
+export const FAILOVER_TIMEOUT_NOT_POSITIVE = "ERR FAILOVER timeout must be greater than 0";
+export const NO_FAILOVER_IN_PROGRESS = "ERR No failover in progress.";
+/** What clients blocked on keys get when the server turns into a replica. */
+export const UNBLOCKED_ROLE_CHANGE =
+  "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+
+/** REPLCONF with an option it does not know. */
+export function unrecognizedReplconfOption(option: string): string {
+  return `ERR Unrecognized REPLCONF option: ${option}`;
+}

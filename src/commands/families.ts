@@ -24,6 +24,7 @@ import { migrationCommands } from "./migration.ts";
 import { monitorCommands } from "./monitor.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { replicationCommands } from "./replication.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./sets.ts";
@@ -60,6 +61,7 @@ export const COMMAND_FAMILIES: readonly (readonly Command[])[] = [
   scriptingCommands,
   functionCommands,
   persistenceCommands,
+  replicationCommands,
   migrationCommands,
   aclCommands,
 ];

@@ -1,6 +1,6 @@
 /**
  * Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB,
- * TIME, SHUTDOWN, WAIT, ROLE, LOLWUT.
+ * TIME, SHUTDOWN, LOLWUT (WAIT and ROLE: replication.ts).
  *
  * CONFIG GET and SET are the configuration module's pure functions
  * (config/get_set.ts) with their replies encoded here: SET is atomic and
@@ -13,14 +13,10 @@
  * COMMAND's replies are generated from the command table (the same data the
  * dispatcher uses) and the recorded documentation; see introspection.ts.
  *
- * This server has no replicas: WAIT waits out its timeout and answers 0,
- * ROLE says master, as a Redis without replicas does.
- *
  * @module
  */
 
 import { configGet, configSet, rewriteConfigFile, VERSION } from "../config.ts";
-import { blockClient } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { ArgumentCursor, parseInteger } from "./arguments.ts";
 import {
@@ -229,29 +225,6 @@ export function millisecondsTimeout(text: string, now = Date.now()): number {
 }
 
 /**
- * WAIT numreplicas timeout: with no replicas, 0 acknowledged right away
- * when none are asked for (or inside MULTI, where it cannot block), else
- * after `timeout` milliseconds (0: until CLIENT UNBLOCK or disconnection).
- */
-function wait(client: Client, args: string[]): void {
-  const replicas = parseInteger(args[1]!);
-  if (replicas === undefined) throw new CommandError(NOT_INTEGER);
-  const deadline = millisecondsTimeout(args[2]!, client.server.keyspace.clock.now());
-  if (replicas <= 0) {
-    client.reply.integer(0);
-    return;
-  }
-  blockClient(client, [], deadline, () => false, (waiter) => waiter.reply.integer(0));
-}
-
-function role(client: Client): void {
-  client.reply.arrayHeader(3);
-  client.reply.bulk("master");
-  client.reply.integer(0);
-  client.reply.arrayHeader(0);
-}
-
-/**
  * LOLWUT [VERSION v] [...]: version 5 draws Georg Nees's Schotter in
  * Braille characters, as Redis's lolwut5.c; every other version (Redis
  * 7.0's default among them) just names the version.
@@ -451,20 +424,6 @@ export const serverCommands = [
     arity: -1,
     flags: ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"],
     handler: shutdown,
-  }),
-  command({
-    name: "wait",
-    arity: 3,
-    flags: ["noscript"],
-    aclCategories: ["connection"],
-    handler: wait,
-  }),
-  command({
-    name: "role",
-    arity: 1,
-    flags: ["noscript", "loading", "stale", "fast"],
-    aclCategories: ["admin", "dangerous"],
-    handler: role,
   }),
   command({
     name: "lolwut",

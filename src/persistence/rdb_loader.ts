@@ -71,6 +71,8 @@ export class RdbKeyLoader {
   readonly reader: RdbFileReader<RedisValue>;
   keysLoaded = 0;
   keysExpired = 0;
+  /** Every aux field read, by name (the last value when one repeats). */
+  readonly aux = new Map<string, string>();
   readonly #target: RdbLoadTarget;
   readonly #preamble: boolean;
   readonly #now: number;
@@ -126,6 +128,7 @@ export class RdbKeyLoader {
     if (record.kind === "function") {
       this.#target.loadFunction(record.code);
     } else if (record.kind === "aux") {
+      this.aux.set(record.name, record.value);
       if (record.name === "redis-ver") {
         log.notice(`Loading RDB produced by version ${printable(record.value)}`);
       } else if (record.name === "ctime") {
@@ -277,4 +280,87 @@ function finishLoad(target: RdbLoadTarget, loader: RdbKeyLoader, started: number
     seconds,
     version: summary.version,
   };
+}
+
+/**
+ * Loads RDB data that arrives in pieces (a replica's full sync): `push`
+ * each chunk as it comes; once `done`, the data is in the keyspace and
+ * `remainder` holds what followed the RDB's footer. Keys already past their
+ * deadline are kept, as a replica keeps them (its master deletes them).
+ * Throws RdbLoadError on damaged data, naming `what`.
+ *
+ * @example
+ * ```ts
+ * const load = new RdbStreamLoader(target, "the RDB from the master");
+ * for await (const chunk of socket.readable) {
+ *   load.push(chunk);
+ *   if (load.done) break;
+ * }
+ * const result = load.finish();
+ * ```
+ */
+export class RdbStreamLoader {
+  readonly #loader: RdbKeyLoader;
+  readonly #what: string;
+  readonly #started = performance.now();
+
+  constructor(target: RdbLoadTarget, what: string) {
+    this.#loader = new RdbKeyLoader(target, true);
+    this.#what = what;
+  }
+
+  /** Whether the RDB's footer has been read. */
+  get done(): boolean {
+    return this.#loader.reader.done;
+  }
+
+  /** Keys loaded so far. */
+  get keysLoaded(): number {
+    return this.#loader.keysLoaded;
+  }
+
+  /** The aux fields read so far. */
+  get aux(): ReadonlyMap<string, string> {
+    return this.#loader.aux;
+  }
+
+  /** Feeds the next chunk (not retained after the call). */
+  push(chunk: Uint8Array): void {
+    try {
+      this.#loader.reader.push(chunk, this.#loader.visit);
+    } catch (error) {
+      throw this.#failure(error);
+    }
+  }
+
+  /** Bytes received after the RDB's footer. */
+  remainder(): Uint8Array {
+    return this.#loader.reader.remainder();
+  }
+
+  /** Ends the load (throws RdbLoadError if the data stopped before its footer) and logs it. */
+  finish(): RdbLoadResult {
+    const loader = this.#loader;
+    try {
+      loader.reader.end(loader.visit);
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    const summary = loader.reader.summary();
+    const seconds = (performance.now() - this.#started) / 1000;
+    return {
+      keysLoaded: loader.keysLoaded,
+      keysExpired: loader.keysExpired,
+      emptyKeysSkipped: summary.emptyKeysSkipped,
+      bytes: summary.size,
+      seconds,
+      version: summary.version,
+    };
+  }
+
+  #failure(error: unknown): unknown {
+    return error instanceof RdbError
+      ? new RdbLoadError(describeRdbError(error, this.#what))
+      : error;
+  }
 }

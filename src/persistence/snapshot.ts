@@ -43,6 +43,17 @@
  * that, memory does not grow with the write rate during the save as a
  * fork's copy-on-write pages do.
  *
+ * Replication uses the same save for a full resynchronisation. The moment
+ * the content is fixed is also the moment whose replication offset the
+ * replicas are told (`+FULLRESYNC <replid> <offset>`): `onContentFixed`
+ * runs synchronously at that instant and returns the `repl-*` aux fields
+ * the file then carries. Instead of a path, the target can be an
+ * `RdbStreamTarget` (a diskless sync writes straight to the replicas'
+ * sockets): no output file then, only the scratch file, and the target's
+ * `write` may return a promise that holds the assembly back while the
+ * sockets drain. `label` keeps the temporary files of saves running at
+ * the same time apart.
+ *
  * @module
  */
 
@@ -52,7 +63,13 @@ import type { Logger } from "../log.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import { yieldToEventLoop } from "./event_loop.ts";
 import { describeError, fileSystem, type PersistenceFile } from "./file_system.ts";
-import { RdbFileWriter, RdbKeyEncoder, type RdbWriterOptions } from "../rdb/mod.ts";
+import {
+  defaultAuxFields,
+  type RdbAuxField,
+  RdbFileWriter,
+  RdbKeyEncoder,
+  type RdbWriterOptions,
+} from "../rdb/mod.ts";
 import { encodingLimitsOf, rdbSourceOf } from "../rdb/values.ts";
 
 /** What a snapshot reads. */
@@ -84,6 +101,23 @@ export interface SaveResult {
 export interface SnapshotOptions {
   /** Longest a step may hold the event loop before yielding, in ms. */
   stepBudgetMs: number;
+  /** Names the temporary files (`temp-<label>-<pid>.rdb`); default `bg`. */
+  label?: string;
+  /**
+   * Runs at the instant the content is fixed, before anything else can
+   * change data; returns aux fields written before `aof-base`
+   * (replication's `repl-stream-db`, `repl-id`, `repl-offset`).
+   */
+  onContentFixed?: () => readonly RdbAuxField[];
+}
+
+/**
+ * Where a background save streams the RDB instead of a file. `write`
+ * takes the next bytes; a promise it returns holds the save back until it
+ * settles (a rejected one fails the save).
+ */
+export interface RdbStreamTarget {
+  write(bytes: Uint8Array): void | Promise<void>;
 }
 
 export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = { stepBudgetMs: 10 };
@@ -328,7 +362,7 @@ export class BackgroundSave {
   keysProcessed = 0;
   readonly keysTotal: number;
   readonly #source: SnapshotSource;
-  readonly #target: string;
+  readonly #target: string | RdbStreamTarget;
   readonly #temporary: string;
   readonly #scratchPath: string;
   readonly #options: SnapshotOptions;
@@ -345,14 +379,24 @@ export class BackgroundSave {
   #finished = false;
   #dirtyAtSnapshot = 0;
 
-  /** Starts saving `source` into `target`; a failure shows in `done`. */
-  constructor(source: SnapshotSource, target: string, options = DEFAULT_SNAPSHOT_OPTIONS) {
+  /**
+   * Starts saving `source` into `target` (a path, or a stream whose scratch
+   * file goes in `dir`); a failure shows in `done`.
+   */
+  constructor(
+    source: SnapshotSource,
+    target: string | RdbStreamTarget,
+    options: SnapshotOptions = DEFAULT_SNAPSHOT_OPTIONS,
+  ) {
     this.#source = source;
     this.#target = target;
     this.#options = options;
-    const directory = dirnameOf(target);
-    this.#temporary = join(directory, `temp-bg-${Deno.pid}.rdb`);
-    this.#scratchPath = join(directory, `temp-bg-${Deno.pid}.rdb.records`);
+    const directory = typeof target === "string"
+      ? dirnameOf(target)
+      : binaryToText(source.config.dir);
+    const label = options.label ?? "bg";
+    this.#temporary = join(directory, `temp-${label}-${Deno.pid}.rdb`);
+    this.#scratchPath = join(directory, `temp-${label}-${Deno.pid}.rdb.records`);
     const config = source.config;
     this.#encoder = new RdbKeyEncoder({
       compression: config.rdbcompression,
@@ -423,14 +467,28 @@ export class BackgroundSave {
       for (const _ of this.#round(this.#mergedWith(work)));
       this.#listening = false;
       this.#dirtyAtSnapshot = this.#source.dirty;
+      const extraAux = this.#options.onContentFixed?.() ?? [];
       this.#flushScratch();
-      writer = new RdbFileWriter(writerOptions(this.#source.config));
+      writer = new RdbFileWriter(withAux(writerOptions(this.#source.config), extraAux));
       for (const code of this.#source.functionLibraries()) writer.writeFunction(code);
       this.finalStepMs = performance.now() - finalStart;
       this.longestStepMs = Math.max(this.longestStepMs, this.finalStepMs);
 
-      output = fileSystem().create(this.#temporary);
+      const target = this.#target;
       let size = 0;
+      if (typeof target !== "string") {
+        const send = async (bytes: Uint8Array) => {
+          size += bytes.byteLength;
+          await target.write(bytes);
+          this.#check();
+        };
+        await this.#assemble(writer, send);
+        await send(writer.finish());
+        this.#finished = true;
+        this.#removeScratch();
+        return { ok: true, size, seconds: this.#seconds(), dirtyAtSnapshot: this.#dirtyAtSnapshot };
+      }
+      output = fileSystem().create(this.#temporary);
       const emit = (bytes: Uint8Array) => {
         writeAll(output!, bytes);
         size += bytes.byteLength;
@@ -440,10 +498,10 @@ export class BackgroundSave {
       await output.syncData();
       this.#check();
       output.close();
-      fileSystem().rename(this.#temporary, this.#target);
+      fileSystem().rename(this.#temporary, target);
       this.#finished = true;
       this.#removeScratch();
-      syncDirectory(this.#target, this.#source.log);
+      syncDirectory(target, this.#source.log);
       return {
         ok: true,
         size,
@@ -582,7 +640,10 @@ export class BackgroundSave {
    * Writes the fixed content: per database with live records, SELECTDB and
    * RESIZEDB, then its live records copied from the scratch file.
    */
-  async #assemble(writer: RdbFileWriter, emit: (bytes: Uint8Array) => void): Promise<void> {
+  async #assemble(
+    writer: RdbFileWriter,
+    emit: (bytes: Uint8Array) => void | Promise<void>,
+  ): Promise<void> {
     const scratch = this.#scratch!;
     const buffer = new Uint8Array(WRITE_SIZE);
     const copy = async (start: number, end: number) => {
@@ -594,7 +655,7 @@ export class BackgroundSave {
         );
         if (count === null || count === 0) throw new Error("Short read of the scratch file");
         writer.writeRaw(buffer.subarray(0, count));
-        if (writer.pendingBytes >= WRITE_SIZE) emit(writer.take());
+        if (writer.pendingBytes >= WRITE_SIZE) await emit(writer.take());
         position += count;
       }
       this.#check();
@@ -682,8 +743,17 @@ export class BackgroundSave {
     this.#listening = false;
     this.#finished = true;
     this.#removeScratch();
-    removeQuietly(this.#temporary, this.#source.log);
+    if (typeof this.#target === "string") removeQuietly(this.#temporary, this.#source.log);
   }
+}
+
+/** `options` with `extra` aux fields written before `aof-base`, as Redis orders them. */
+function withAux(options: RdbWriterOptions, extra: readonly RdbAuxField[]): RdbWriterOptions {
+  if (extra.length === 0) return options;
+  const aux = defaultAuxFields(options);
+  const aofBase = aux.findIndex((field) => field.name === "aof-base");
+  aux.splice(aofBase < 0 ? aux.length : aofBase, 0, ...extra);
+  return { ...options, aux };
 }
 
 /** Keys a round of `work` would encode. */

@@ -24,6 +24,7 @@ import { CLONE_VERSION } from "../config.ts";
 import type { Client } from "../commands/client.ts";
 import { cpuSeconds, usedMemory } from "../commands/operations/mod.ts";
 import { type InfoFields, persistenceInfo } from "../persistence/info.ts";
+import { replicationInfo, replicationStatsInfo } from "../replication/mod.ts";
 import type { Server } from "./server.ts";
 
 /** Redis's bytesToHuman. */
@@ -203,9 +204,9 @@ function memoryInfo(server: Server): InfoFields {
     ["mem_fragmentation_ratio", ratio(rss, used)],
     ["mem_fragmentation_bytes", rss - used],
     ["mem_not_counted_for_evict", aofBuffer],
-    ["mem_replication_backlog", 0],
+    ["mem_replication_backlog", replicationStatsInfo(server.replication).mem_replication_backlog],
     ["mem_total_replication_buffers", 0],
-    ["mem_clients_slaves", 0],
+    ["mem_clients_slaves", replicationStatsInfo(server.replication).mem_clients_slaves],
     ["mem_clients_normal", clientsMemory],
     ["mem_cluster_links", 0],
     ["mem_aof_buffer", aofBuffer],
@@ -218,6 +219,7 @@ function memoryInfo(server: Server): InfoFields {
 
 function statsInfo(server: Server): InfoFields {
   const stats = server.stats;
+  const replicationStats = replicationStatsInfo(server.replication);
   const operations = server.operations;
   const metrics = operations.metrics;
   const tracking = operations.tracking.totals;
@@ -227,16 +229,16 @@ function statsInfo(server: Server): InfoFields {
     ["instantaneous_ops_per_sec", metrics.opsPerSecond],
     ["total_net_input_bytes", stats.netInputBytes],
     ["total_net_output_bytes", stats.netOutputBytes],
-    ["total_net_repl_input_bytes", 0],
-    ["total_net_repl_output_bytes", 0],
+    ["total_net_repl_input_bytes", replicationStats.total_net_repl_input_bytes],
+    ["total_net_repl_output_bytes", replicationStats.total_net_repl_output_bytes],
     ["instantaneous_input_kbps", metrics.inputKbps],
     ["instantaneous_output_kbps", metrics.outputKbps],
     ["instantaneous_input_repl_kbps", "0.00"],
     ["instantaneous_output_repl_kbps", "0.00"],
     ["rejected_connections", stats.rejectedConnections],
-    ["sync_full", 0],
-    ["sync_partial_ok", 0],
-    ["sync_partial_err", 0],
+    ["sync_full", replicationStats.sync_full],
+    ["sync_partial_ok", replicationStats.sync_partial_ok],
+    ["sync_partial_err", replicationStats.sync_partial_err],
     ["expired_keys", server.keyspace.expiredKeys],
     ["expired_stale_perc", "0.00"],
     ["expired_time_cap_reached_count", 0],
@@ -272,22 +274,6 @@ function statsInfo(server: Server): InfoFields {
     ["io_threaded_writes_processed", 0],
     ["reply_buffer_shrinks", 0],
     ["reply_buffer_expands", 0],
-  ];
-}
-
-function replicationInfo(server: Server): InfoFields {
-  return [
-    ["role", "master"],
-    ["connected_slaves", 0],
-    ["master_failover_state", "no-failover"],
-    ["master_replid", server.operations.replicationId],
-    ["master_replid2", "0000000000000000000000000000000000000000"],
-    ["master_repl_offset", 0],
-    ["second_repl_offset", -1],
-    ["repl_backlog_active", 0],
-    ["repl_backlog_size", server.config.replBacklogSize],
-    ["repl_backlog_first_byte_offset", 0],
-    ["repl_backlog_histlen", 0],
   ];
 }
 
@@ -383,7 +369,7 @@ const SECTIONS: readonly Section[] = [
   ["memory", "Memory", memoryInfo],
   ["persistence", "Persistence", (server) => persistenceInfo(server.persistence)],
   ["stats", "Stats", statsInfo],
-  ["replication", "Replication", replicationInfo],
+  ["replication", "Replication", (server) => replicationInfo(server.replication)],
   ["cpu", "CPU", cpuInfo],
   ["modules", "Modules", () => []],
   ["commandstats", "Commandstats", commandStatsInfo],

@@ -33,6 +33,7 @@ export const DEFAULT_OUTPUT_LIMITS: Readonly<Record<ClientClass, OutputBufferLim
 
 /** Redis's getClientType: subscribers are the pubsub class. */
 export function clientClass(client: Client): ClientClass {
+  if (client.kind === "replica") return "replica";
   return client.subscriptionCount > 0 ? "pubsub" : "normal";
 }
 

@@ -44,6 +44,7 @@ import type { AppendOnlyFile } from "../persistence/aof.ts";
 import { Persistence, type PersistenceHost } from "../persistence/lifecycle.ts";
 import { UnresolvedCommand } from "../persistence/loader.ts";
 import { type Clock, type Database, Keyspace, systemClock } from "../store/keyspace.ts";
+import { Replication, type ReplicationHost } from "../replication/mod.ts";
 import { renderInfo } from "./info.ts";
 import { adjustOpenFilesLimit } from "./native.ts";
 import { clientClass, overOutputLimit } from "./output_limits.ts";
@@ -60,7 +61,7 @@ type KeyChanged = NonNullable<KeyspaceEvents["keyChanged"]>;
 type DatabaseChanged = NonNullable<KeyspaceEvents["databaseChanged"]>;
 type ClientEvent = NonNullable<KeyspaceEvents["clientClosed"]>;
 
-export class Server implements ServerContext, PersistenceHost<Command> {
+export class Server implements ServerContext, PersistenceHost<Command>, ReplicationHost {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly startedAt = Date.now();
@@ -104,6 +105,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   readonly aclCatalogue: TableCatalogue;
   /** Scripting (EVAL, functions): owned by commands/scripting/runtime.ts. */
   readonly scripts: ScriptingRuntime;
+  /** Replication: the backlog, attached replicas, the master link (replication/). */
+  readonly replication: Replication;
 
   /** Clients with replies waiting to be sent after this batch. */
   readonly #pendingClients = new Set<Client>();
@@ -143,6 +146,8 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     this.operations = new ServerOperations(this);
     // Scripting: the Lua environments, script cache and function libraries.
     this.scripts = new ScriptingRuntime(this);
+    this.replication = new Replication(this);
+    this.executor.sinks.push(this.replication);
     // Order matters where parts observe each other's effects: watches and
     // waiters first, then notifications (which publish), then the rewrite.
     const parts: KeyspaceEvents[] = [
@@ -153,6 +158,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
       // After the change's notifications: tracking invalidations follow them.
       this.operations,
       this.persistence,
+      this.replication,
       ...options.observers ?? [],
     ];
     this.#keyChanged = listeners(parts, "keyChanged");
@@ -257,6 +263,7 @@ export class Server implements ServerContext, PersistenceHost<Command> {
     for (const client of this.clients.values()) {
       if (
         idleLimitMs > 0 && client.blocked === undefined && client.subscriptionCount === 0 &&
+        client.kind === "normal" &&
         now - client.lastInteractionAt > idleLimitMs
       ) {
         this.log.verbose("Closing idle client");
@@ -347,6 +354,23 @@ export class Server implements ServerContext, PersistenceHost<Command> {
   /** A long script is between slices (persistence waits before fixing a snapshot). */
   get unitHeld(): boolean {
     return this.executor.holding;
+  }
+
+  /** ReplicationHost: drops every function library (a full sync replaces them). */
+  flushFunctions(): void {
+    this.scripts.flushFunctions();
+  }
+
+  /** ReplicationHost: runs `send` once the AOF holds what ran so far (after its fsync under always). */
+  afterAofFlush(send: () => void): void {
+    const aof = this.#aof;
+    if (aof === undefined) send();
+    else aof.flush(send);
+  }
+
+  /** ReplicationHost: a replica's keys expire only by its master's DELs. */
+  replicaExpiry(replica: boolean): void {
+    this.keyspace.expireOnLookup = !replica;
   }
 
   /** Looks a command read from the AOF up (see persistence/loader.ts). */

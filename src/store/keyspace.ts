@@ -10,7 +10,9 @@
  *
  * The keyspace knows nothing of clients or files. Whoever needs to hear of
  * removals it makes on its own (the AOF logs a DEL, notifications fire)
- * registers a `KeyspaceObserver`.
+ * registers a `KeyspaceObserver`. On a replica (`expireOnLookup` false)
+ * nothing expires by itself: expired keys read as missing until the
+ * master's DEL removes them.
  *
  * @module
  */
@@ -50,7 +52,7 @@ export class Database {
     if (this.expires.size !== 0) {
       const deadline = this.expires.get(key);
       if (deadline !== undefined && deadline <= this.keyspace.clock.now()) {
-        this.expireNow(key);
+        if (this.keyspace.expireOnLookup) this.expireNow(key);
         return undefined;
       }
     }
@@ -146,6 +148,11 @@ export class Keyspace {
   observer: KeyspaceObserver | undefined;
   /** Keys removed by expiry since start (INFO expired_keys). */
   expiredKeys = 0;
+  /**
+   * False on a replica: a key past its deadline reads as missing but stays
+   * until the master's DEL arrives, and the active cycle removes nothing.
+   */
+  expireOnLookup = true;
 
   constructor(databaseCount: number, public clock: Clock = systemClock) {
     this.databases = Array.from({ length: databaseCount }, (_, i) => new Database(i, this));
@@ -169,6 +176,7 @@ export class Keyspace {
    * `budgetMs` or when few sampled keys were due. Returns keys removed.
    */
   activeExpireCycle(budgetMs: number): number {
+    if (!this.expireOnLookup) return 0;
     const started = performance.now();
     let removed = 0;
     for (const db of this.databases) {

@@ -44,6 +44,7 @@
  * @module
  */
 
+import { scriptWriteRefusal } from "../replication.ts";
 import {
   compile,
   LuaError,
@@ -742,6 +743,8 @@ export class ScriptingRuntime {
     }
     if (cmd.isWrite) {
       if (run.readOnly) return SCRIPT_WRITE_IN_READ_ONLY;
+      const replicationRefusal = scriptWriteRefusal(run.caller);
+      if (replicationRefusal !== undefined) return "-" + replicationRefusal;
       if (server.writeError !== undefined) return "-" + server.writeError;
       run.wroteData = true;
     }
