@@ -40,7 +40,7 @@
  *   maxmemory never evicts) the row says "not implemented yet" instead of
  *   failing, Redis runs once beside it for reference, and the row lights
  *   up by itself when the feature lands. A new redis-benchmark row is one
- *   entry in `THROUGHPUT_TESTS` or `PLANNED_BENCHMARKS`; any other row is
+ *   entry in `THROUGHPUT_TESTS` or `MORE_BENCHMARKS`; any other row is
  *   one `FreshWorkload` entry.
  *
  * Each row states its target, on the ratio (ours / Redis) or on our own
@@ -96,10 +96,18 @@ import {
 import { measureAccept, measureBulk, measureIdleConnections } from "./connections.ts";
 import { describeMeasurement, measureShape, planShapes, type Shape } from "./memory.ts";
 import {
-  hitRatioFlags,
-  type HitRatioSizes,
+  CACHE_POLICIES,
+  cacheFlags,
+  type CacheSizes,
+  FULL_SIZES as CACHE_FULL_SIZES,
+  generateStreams,
+  measureCache,
+  QUICK_SIZES as CACHE_QUICK_SIZES,
+  rssOverLimit,
+  type Stream,
+} from "./cache_bench.ts";
+import {
   measureAofReplay,
-  measureHitRatio,
   measurePubsub,
   measureRdbLoad,
   measureRdbSave,
@@ -146,7 +154,7 @@ interface Sizes {
   bulkBytes: number;
   /** Idle time before the "after" samples of the connection and bulk rows. */
   idleMs: number;
-  hitRatio: HitRatioSizes;
+  cache: CacheSizes;
   rounds: number;
 }
 
@@ -165,7 +173,7 @@ const FULL_SIZES: Sizes = {
   acceptConnections: 10_000,
   bulkBytes: 400 * MIB,
   idleMs: 4_000,
-  hitRatio: { keyspace: 1_000_000, operations: 2_000_000, maxmemory: 64 * MIB, valueBytes: 512 },
+  cache: CACHE_FULL_SIZES,
   rounds: 3,
 };
 
@@ -182,7 +190,7 @@ const QUICK_SIZES: Sizes = {
   acceptConnections: 5_000,
   bulkBytes: 100 * MIB,
   idleMs: 1_500,
-  hitRatio: { keyspace: 1_000_000, operations: 400_000, maxmemory: 24 * MIB, valueBytes: 512 },
+  cache: CACHE_QUICK_SIZES,
   rounds: 3,
 };
 
@@ -266,8 +274,8 @@ const THROUGHPUT_TESTS: BenchmarkTest[] = [
 
 const SCRIPT = "return redis.call('INCR', KEYS[1])";
 
-/** Rows of commands not every build has yet: "not implemented yet" until they do. */
-const PLANNED_BENCHMARKS: BenchmarkTest[] = [
+/** Rows of the other command families, without pipelining ("not implemented yet" in a build that lacks one). */
+const MORE_BENCHMARKS: BenchmarkTest[] = [
   {
     name: "EVALSHA INCR script",
     test: ["EVALSHA", "<sha>", "1", "script:__rand_int__"],
@@ -409,15 +417,15 @@ interface BenchmarkStep {
 
 function throughputSteps(sizes: Sizes, planRow: PlanRow): BenchmarkStep[] {
   const steps: BenchmarkStep[] = [];
-  const add = (test: BenchmarkTest, pipeline: number, planned: boolean) => {
+  const add = (test: BenchmarkTest, pipeline: number, more: boolean) => {
     const name = pipeline > 1 ? `${test.name} -P ${pipeline}` : test.name;
-    const group = planned ? "planned" : "throughput";
+    const group = more ? "commands" : "throughput";
     const rps = planRow({
       name,
       unit: "rps",
       target: higher(pipeline > 1 ? 0.85 : 0.95),
       cpuTarget: 1.2,
-      summary: planned ? "planned commands" : pipeline > 1 ? "-P 16" : "no pipelining",
+      summary: more ? "more commands" : pipeline > 1 ? "-P 16" : "no pipelining",
     }, group);
     const outputs: BenchmarkStep["outputs"] = [{ row: rps, pick: "rps" }];
     if (test.name === "GET" && pipeline === 1) {
@@ -428,7 +436,7 @@ function throughputSteps(sizes: Sizes, planRow: PlanRow): BenchmarkStep[] {
     }
     const base = pipeline > 1 ? sizes.pipelinedRequests : sizes.requests;
     steps.push({
-      label: `${name}${planned ? " (planned)" : ""}`,
+      label: name,
       spec: {
         test: test.test,
         requests: Math.round(
@@ -447,7 +455,7 @@ function throughputSteps(sizes: Sizes, planRow: PlanRow): BenchmarkStep[] {
   // the list as it found it, so the pipelined RPOP pops real elements too.
   for (const test of THROUGHPUT_TESTS) add(test, 1, false);
   for (const test of THROUGHPUT_TESTS) if (test.pipelined) add(test, PIPELINE, false);
-  for (const test of PLANNED_BENCHMARKS) add(test, 1, true);
+  for (const test of MORE_BENCHMARKS) add(test, 1, true);
   return steps;
 }
 
@@ -753,8 +761,8 @@ function freshWorkloads(sizes: Sizes): FreshWorkload[] {
         ]),
     },
     {
-      label: "RDB SAVE (planned)",
-      group: "planned",
+      label: "RDB SAVE",
+      group: "rdb",
       rows: [{ name: `RDB SAVE, ${keys} keys`, unit: "seconds", target: lower(1.0) }],
       measure: async (context, side) => {
         const file = await context.setCommandsFile();
@@ -764,8 +772,8 @@ function freshWorkloads(sizes: Sizes): FreshWorkload[] {
       },
     },
     {
-      label: "RDB load (planned)",
-      group: "planned",
+      label: "RDB load",
+      group: "rdb",
       rows: [{ name: `RDB load at start-up, ${keys} keys`, unit: "seconds", target: lower(1.0) }],
       measure: async (context, side) => [
         await measureRdbLoad(
@@ -777,23 +785,42 @@ function freshWorkloads(sizes: Sizes): FreshWorkload[] {
         ),
       ],
     },
-    {
-      label: "maxmemory hit ratio (planned)",
-      group: "planned",
-      rows: [{
-        name: `maxmemory ${Math.round(sizes.hitRatio.maxmemory / MIB)} MB allkeys-lru, ` +
-          "Zipf GET/SET hit ratio",
-        unit: "hit ratio",
-        target: higher(0.95),
-      }],
-      concurrency: 2,
+    // The request streams (16 MB, a second to draw) are made once and shared by every run.
+    ...CACHE_POLICIES.map((policy): FreshWorkload => ({
+      label: `Cache ${policy}`,
+      group: "cache",
+      rows: [
+        // "Within 2 points of Redis" at Redis's ~0.82: a ratio of 0.975.
+        { name: `cache ${policy}: Zipf 0.99 hit ratio`, unit: "hit ratio", target: higher(0.975) },
+        { name: `cache ${policy}: throughput`, unit: "rps", target: higher(0.8), cpuTarget: 1.2 },
+        {
+          name: `cache ${policy}: peak RSS over empty, % of maxmemory`,
+          unit: "percent",
+          target: lower(130, "ours"),
+        },
+      ],
       measure: (context, side) =>
-        withServer(context, side, hitRatioFlags(sizes.hitRatio), async (server) => [
-          await measureHitRatio(server, sizes.hitRatio),
-        ]),
-    },
+        withServer(context, side, cacheFlags(policy, sizes.cache), async (server) => {
+          cacheStreams ??= generateStreams(sizes.cache);
+          const result = await measureCache(server, cacheStreams, sizes.cache);
+          const detail = `${result.keysKept} keys kept, ${result.evictedKeys} evicted`;
+          return [
+            { ok: true, value: result.hitRatio, detail },
+            {
+              ok: true,
+              value: result.requestsPerSecond,
+              cpuSeconds: result.cpuSeconds,
+              operations: result.requests,
+            },
+            { ok: true, value: rssOverLimit(result, sizes.cache) * 100 },
+          ];
+        }),
+    })),
   ];
 }
+
+/** The cache rows' request streams, drawn on first use. */
+let cacheStreams: Stream[] | undefined;
 
 /** A workload and the rows it feeds. */
 interface FreshEntry {

@@ -84,6 +84,14 @@ export function dispatch(client: Client, args: string[]): void {
       return;
     }
   }
+  // maxmemory: evict as needed, refuse what may grow memory when that failed.
+  if (server.config.maxmemory !== 0) {
+    const outOfMemory = server.operations.eviction.beforeCommand(client, cmd, args);
+    if (outOfMemory !== undefined) {
+      reject(client, cmd, outOfMemory);
+      return;
+    }
+  }
   // Like Redis, PING is refused too, so health checks see the failure.
   if (
     server.writeError !== undefined && client.kind !== "master" &&

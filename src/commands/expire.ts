@@ -91,7 +91,8 @@ function expireGeneric(client: Client, args: string[], baseTime: number, unitMs:
 /** TTL family: -2 for a missing key, -1 without deadline, else the remaining time. */
 function ttlGeneric(client: Client, key: string, inMs: boolean, absolute: boolean): void {
   const db = client.db;
-  if (!db.has(key)) {
+  // Not an access (Redis looks the key up with LOOKUP_NOTOUCH).
+  if (db.peek(key) === undefined) {
     client.reply.integer(-2);
     return;
   }

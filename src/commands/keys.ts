@@ -22,10 +22,16 @@
  *   a set which once outgrew the intset limits shrank back under them; there
  *   the answer is the one for a value freshly written by SET or SADD.
  *
- * The server does not track access times: OBJECT IDLETIME answers 0, as
- * Redis does for a key just read. The LRU/LFU clocks only matter for
- * eviction, which this server does not do (maxmemory-policy is always
- * noeviction, so OBJECT FREQ answers Redis's error for that policy).
+ * Access times follow Redis's touch rules: EXISTS, TYPE, OBJECT and
+ * RANDOMKEY look keys up without counting an access (LOOKUP_NOTOUCH, the
+ * keyspace's `peek`), TOUCH and every other read or write count one. OBJECT
+ * IDLETIME reads the key's LRU clock (an error under an LFU policy) and
+ * OBJECT FREQ its LFU counter (an error under any other policy), from the
+ * access words the keyspace keeps (store/access_words.ts). Those are kept
+ * only while maxmemory or an eviction policy is set, so the first OBJECT
+ * IDLETIME on a server with neither starts keeping them: it answers 0, and
+ * idle times from then on. RANDOMKEY draws from the same words in O(1)
+ * while they are kept.
  *
  * @module
  */
@@ -33,6 +39,7 @@
 import type { Client } from "./client.ts";
 import { globMatch } from "../store/glob.ts";
 import type { Database } from "../store/keyspace.ts";
+import { idleMilliseconds, lfuCounter } from "../store/access_words.ts";
 import { copyValue, encodingOf, type RedisValue, typeOf } from "../store/values.ts";
 import { ArgumentCursor, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
@@ -41,6 +48,7 @@ import {
   DB_INDEX_NOT_INT,
   DB_INDEX_OUT_OF_RANGE,
   LFU_NOT_SELECTED,
+  LFU_SELECTED,
   NO_SUCH_KEY,
   SAME_OBJECT,
   SYNTAX_ERROR,
@@ -88,10 +96,24 @@ function del(client: Client, args: string[]): void {
   client.reply.integer(deleted);
 }
 
-/** EXISTS and TOUCH: how many of the keys exist, repeats counted. */
-function countExisting(client: Client, args: string[]): void {
+/**
+ * A read that is not an access (Redis's LOOKUP_NOTOUCH): expiry applies and
+ * the keyspace hit or miss is counted, the key's access word is left alone.
+ */
+function lookupWithoutTouch(client: Client, key: string): RedisValue | undefined {
+  const value = client.db.peek(key);
+  if (value === undefined) client.server.stats.keyspaceMisses++;
+  else client.server.stats.keyspaceHits++;
+  return value;
+}
+
+/** EXISTS (no access) and TOUCH (an access): how many of the keys exist, repeats counted. */
+function countExisting(client: Client, args: string[], touch: boolean): void {
   let count = 0;
-  for (let i = 1; i < args.length; i++) if (lookupRead(client, args[i]!) !== undefined) count++;
+  for (let i = 1; i < args.length; i++) {
+    const key = args[i]!;
+    if ((touch ? lookupRead(client, key) : lookupWithoutTouch(client, key)) !== undefined) count++;
+  }
   client.reply.integer(count);
 }
 
@@ -105,25 +127,33 @@ function keys(client: Client, args: string[]): void {
   client.reply.bulkArray(matching);
 }
 
+/** Draws on a replica before answering a key past its deadline (Redis's dbRandomKey). */
+const REPLICA_RANDOM_TRIES = 100;
+
 /**
- * A key chosen uniformly among the live ones, or null. Maps have no random
- * access, so this walks to a random position (O(N), where Redis is O(1));
- * a chosen key found expired is removed and another one is drawn.
+ * A key chosen uniformly among the live ones, or null: O(1) from the access
+ * words while they are kept, else a walk to a random position of the Map
+ * (O(N), where Redis is O(1)). A chosen key found expired is removed and
+ * another one is drawn; on a replica, where it stays, after a hundred
+ * draws the expired key is the answer, as Redis gives up there too.
  */
 function randomKey(client: Client): void {
   const db = client.db;
+  let tries = REPLICA_RANDOM_TRIES;
   while (db.size > 0) {
-    let position = Math.floor(Math.random() * db.size);
-    for (const key of db.entries.keys()) {
-      if (position-- > 0) continue;
-      if (db.has(key)) {
-        client.reply.bulk(key);
-        return;
-      }
-      break;
+    const key = db.randomKey() ?? keyAtRandomPosition(db);
+    if (db.peek(key) !== undefined || (!db.keyspace.expireOnLookup && --tries === 0)) {
+      client.reply.bulk(key);
+      return;
     }
   }
   client.reply.nullBulk();
+}
+
+function keyAtRandomPosition(db: Database): string {
+  let position = Math.floor(Math.random() * db.size);
+  for (const key of db.entries.keys()) if (position-- === 0) return key;
+  throw new Error("Database size changed while drawing a random key");
 }
 
 /**
@@ -225,20 +255,27 @@ function move(client: Client, args: string[]): void {
   client.reply.integer(1);
 }
 
-/** Small integers are shared objects in Redis, with a reference count that never moves. */
-function refcountOf(value: RedisValue): number {
+/**
+ * Small integers are shared objects in Redis, with a reference count that
+ * never moves, unless maxmemory is set with an LRU or LFU policy: each key
+ * then needs its own access word (MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+ */
+function refcountOf(client: Client, value: RedisValue): number {
   if (typeof value !== "string" || value.length > INT_MAX_LENGTH) return 1;
+  const config = client.server.config;
+  if (config.maxmemory !== 0 && /lru|lfu/.test(config.maxmemoryPolicy)) return 1;
   const integer = parseInteger(value);
   return integer !== undefined && integer >= 0 && integer < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
 }
 
 /**
- * An OBJECT subcommand that inspects the value at `args[2]`: a null reply
- * for a missing key, else what `inspect` answers.
+ * An OBJECT subcommand that inspects the value at `args[2]`, without
+ * counting an access: a null reply for a missing key, else what `inspect`
+ * answers.
  */
 function objectSubcommand(
   name: string,
-  inspect: (client: Client, value: RedisValue) => void,
+  inspect: (client: Client, value: RedisValue, key: string) => void,
 ): CommandDeclaration {
   return {
     name: `object|${name}`,
@@ -247,11 +284,37 @@ function objectSubcommand(
     aclCategories: ["keyspace"],
     keySpecs: [{ flags: ["RO"], begin: { index: 2 }, find: { lastKey: 0 } }],
     handler: (client: Client, args: string[]) => {
-      const value = lookupRead(client, args[2]!);
+      const key = args[2]!;
+      const value = lookupWithoutTouch(client, key);
       if (value === undefined) client.reply.nullBulk();
-      else inspect(client, value);
+      else inspect(client, value, key);
     },
   };
+}
+
+/**
+ * OBJECT IDLETIME: seconds since the key's last access, from its LRU word
+ * and the clock accesses record (refreshed by the cron, as Redis's cached
+ * LRU clock), so a key just written answers 0.
+ */
+function idleTime(client: Client, key: string): void {
+  const server = client.server;
+  if (server.config.maxmemoryPolicy.endsWith("lfu")) throw new CommandError(LFU_SELECTED);
+  const keyspace = server.keyspace;
+  // The first question starts the clocks (see the module doc).
+  if (keyspace.accessMode === undefined) keyspace.trackAccess("lru");
+  const word = client.db.accessWord(key);
+  const idle = word === undefined ? 0 : idleMilliseconds(word, keyspace.lruClock);
+  client.reply.integer(Math.floor(idle / 1000));
+}
+
+/** OBJECT FREQ: the key's LFU counter, decayed to the minutes accesses record. */
+function frequency(client: Client, key: string): void {
+  const server = client.server;
+  if (!server.config.maxmemoryPolicy.endsWith("lfu")) throw new CommandError(LFU_NOT_SELECTED);
+  const keyspace = server.keyspace;
+  const word = client.db.accessWord(key) ?? 0;
+  client.reply.integer(lfuCounter(word, keyspace.lfuMinutes, keyspace.lfuDecayTime));
 }
 
 export const keyCommands = [
@@ -277,7 +340,7 @@ export const keyCommands = [
     flags: ["readonly", "fast"],
     aclCategories: ["keyspace"],
     keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: -1 } }],
-    handler: countExisting,
+    handler: (client, args) => countExisting(client, args, false),
   }),
   command({
     name: "touch",
@@ -285,7 +348,7 @@ export const keyCommands = [
     flags: ["readonly", "fast"],
     aclCategories: ["keyspace"],
     keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: -1 } }],
-    handler: countExisting,
+    handler: (client, args) => countExisting(client, args, true),
   }),
   command({
     name: "type",
@@ -294,7 +357,7 @@ export const keyCommands = [
     aclCategories: ["keyspace"],
     keySpecs: [{ flags: ["RO"], begin: { index: 1 }, find: { lastKey: 0 } }],
     handler: (client, args) => {
-      const value = lookupRead(client, args[1]!);
+      const value = lookupWithoutTouch(client, args[1]!);
       client.reply.simple(value === undefined ? "none" : typeOf(value));
     },
   }),
@@ -366,11 +429,12 @@ export const keyCommands = [
     flags: [],
     subcommands: [
       objectSubcommand("encoding", (client, value) => client.reply.bulk(encodingOf(value))),
-      objectSubcommand("freq", () => {
-        throw new CommandError(LFU_NOT_SELECTED);
-      }),
-      objectSubcommand("idletime", (client) => client.reply.integer(0)),
-      objectSubcommand("refcount", (client, value) => client.reply.integer(refcountOf(value))),
+      objectSubcommand("freq", (client, _value, key) => frequency(client, key)),
+      objectSubcommand("idletime", (client, _value, key) => idleTime(client, key)),
+      objectSubcommand(
+        "refcount",
+        (client, value) => client.reply.integer(refcountOf(client, value)),
+      ),
       {
         name: "object|help",
         arity: 2,

@@ -2,12 +2,13 @@
  * MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP.
  *
  * USAGE reports Redis's figure for a key (memory_usage.ts models Redis's
- * layout, so numbers compare with redis-server's); STATS and DOCTOR
- * describe this process, whose memory is V8's heap: the allocator fields
- * are the heap's, `startup.allocated` the heap in use when the server was
- * built. MALLOC-STATS prints V8's heap figures where Redis prints
- * jemalloc's report; PURGE has nothing to ask of V8 and answers OK, as
- * Redis does when its allocator cannot purge.
+ * layout, so numbers compare with redis-server's). STATS and DOCTOR give
+ * the same model's totals, the ones maxmemory works on (eviction.ts):
+ * `total.allocated` is INFO's used_memory, the overheads are Redis's
+ * formulas (getMemoryOverheadData), while the allocator and RSS fields are
+ * this process's, V8's heap and the resident set. MALLOC-STATS prints V8's
+ * heap figures where Redis prints jemalloc's report; PURGE has nothing to
+ * ask of V8 and answers OK, as Redis does when its allocator cannot purge.
  *
  * @module
  */
@@ -16,9 +17,34 @@ import type { Client } from "./client.ts";
 import { parseInteger } from "./arguments.ts";
 import { CommandError, NOT_INTEGER, SYNTAX_ERROR } from "./errors.ts";
 import { helpReply } from "./help.ts";
+import type { ServerContext } from "./context.ts";
+import { STARTUP_MEMORY } from "./eviction.ts";
 import { DEFAULT_SAMPLES, memoryUsage } from "./memory_usage.ts";
-import { usedMemory } from "./operations/mod.ts";
 import { command, type CommandDeclaration } from "./table.ts";
+
+/** sizeof(dictEntry) + sizeof(robj), sizeof(dictEntry), a bucket: Redis's overhead formulas. */
+const MAIN_ENTRY_OVERHEAD = 24 + 16;
+const EXPIRES_ENTRY_OVERHEAD = 24;
+const BUCKET = 8;
+
+/** A database's dict overheads as Redis's getMemoryOverheadData counts them. */
+function databaseOverhead(size: number, expiring: number): { main: number; expires: number } {
+  return {
+    main: size * MAIN_ENTRY_OVERHEAD + slots(size) * BUCKET,
+    expires: expiring === 0 ? 0 : expiring * EXPIRES_ENTRY_OVERHEAD + slots(expiring) * BUCKET,
+  };
+}
+
+/** The dicts' share of used_memory_overhead, over every database (INFO memory). */
+export function memoryOverhead(server: ServerContext): number {
+  let total = 0;
+  for (const db of server.keyspace.databases) {
+    if (db.size === 0) continue;
+    const { main, expires } = databaseOverhead(db.size, db.expires.size);
+    total += main + expires;
+  }
+  return total;
+}
 
 /**
  * MEMORY USAGE key [SAMPLES count]: like Redis it looks the key up without
@@ -48,31 +74,24 @@ function usage(client: Client, args: string[]): void {
 /** What MEMORY STATS and DOCTOR compute from the process (Redis's getMemoryOverheadData). */
 function overheadData(client: Client) {
   const server = client.server;
-  const operations = server.operations;
+  const eviction = server.operations.eviction;
   const heap = Deno.memoryUsage();
-  const used = usedMemory();
-  if (used > operations.peakMemory) operations.peakMemory = used;
-  const startup = Math.min(operations.startupMemory, used);
-  let clientsNormal = 0;
-  for (const other of server.clients.values()) {
-    clientsNormal += other.reply.length + other.transport.pendingBytes;
-  }
+  const clientsNormal = eviction.sampleClients();
+  const used = eviction.settledUsedMemory();
+  const startup = STARTUP_MEMORY;
   const databases: { index: number; main: number; expires: number }[] = [];
   let keys = 0;
-  let databaseOverhead = 0;
+  let dictionaries = 0;
   for (const db of server.keyspace.databases) {
     if (db.size === 0) continue;
     keys += db.size;
-    // dictEntry, bucket pointer and robj per key, as Redis counts them.
-    const main = db.size * (24 + 16) + slots(db.size) * 8;
-    const expires = db.expires.size === 0 ? 0 : db.expires.size * 24 + slots(db.expires.size) * 8;
-    databaseOverhead += main + expires;
+    const { main, expires } = databaseOverhead(db.size, db.expires.size);
+    dictionaries += main + expires;
     databases.push({ index: db.index, main, expires });
   }
-  const overhead = Math.min(used, startup + clientsNormal + databaseOverhead);
-  const active = heap.heapTotal + heap.external;
+  const overhead = Math.min(used, startup + clientsNormal + dictionaries);
   return {
-    peak: operations.peakMemory,
+    peak: eviction.peakMemory,
     used,
     startup,
     clientsNormal,
@@ -80,7 +99,8 @@ function overheadData(client: Client) {
     overhead,
     keys,
     dataset: used - overhead,
-    active,
+    allocated: heap.heapUsed + heap.external,
+    active: heap.heapTotal + heap.external,
     resident: heap.rss,
   };
 }
@@ -130,11 +150,11 @@ function stats(client: Client): void {
     ["dataset.bytes", () => reply.integer(data.dataset)],
     ["dataset.percentage", () => reply.double(float(data.dataset * 100 / net))],
     ["peak.percentage", () => reply.double(float(data.used * 100 / data.peak))],
-    ["allocator.allocated", () => reply.integer(data.used)],
+    ["allocator.allocated", () => reply.integer(data.allocated)],
     ["allocator.active", () => reply.integer(data.active)],
     ["allocator.resident", () => reply.integer(data.resident)],
-    ["allocator-fragmentation.ratio", () => reply.double(float(data.active / data.used))],
-    ["allocator-fragmentation.bytes", () => reply.integer(data.active - data.used)],
+    ["allocator-fragmentation.ratio", () => reply.double(float(data.active / data.allocated))],
+    ["allocator-fragmentation.bytes", () => reply.integer(data.active - data.allocated)],
     ["allocator-rss.ratio", () => reply.double(float(data.resident / data.active))],
     ["allocator-rss.bytes", () => reply.integer(data.resident - data.active)],
     ["rss-overhead.ratio", () => reply.double(float(1))],

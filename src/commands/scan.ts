@@ -175,7 +175,7 @@ export function scanKeyspace(client: Client, args: string[]): void {
   const found: string[] = [];
   const next = walk(client, db.entries, () => db.entries.keys(), cursor, count, (key) => {
     if (pattern !== undefined && !globMatch(pattern, key)) return;
-    const value = db.lookup(key);
+    const value = db.peek(key);
     if (value === undefined) return;
     if (type !== undefined && typeOf(value) !== type) return;
     found.push(key);

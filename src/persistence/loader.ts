@@ -468,6 +468,8 @@ async function loadPreamble<T>(
     }
     throw error;
   }
+  // The keys went in behind the keyspace's memory accounting.
+  server.keyspace.recountMemory();
   return { keys: loader.keysLoaded, size: reader.summary().size, remainder: reader.remainder() };
 }
 

@@ -123,6 +123,15 @@ export class RdbKeyLoader {
     };
   }
 
+  /**
+   * Reads the end of the data (throws RdbError when it is cut short) and
+   * recounts the keyspace's memory figures, which the keys went in behind.
+   */
+  end(): void {
+    this.reader.end(this.visit);
+    this.#target.keyspace.recountMemory();
+  }
+
   #other(record: RdbRecord<RedisValue>): void {
     const log = this.#target.log;
     if (record.kind === "function") {
@@ -239,7 +248,7 @@ function* readChunks(file: Deno.FsFile, loader: RdbKeyLoader, path: string): Gen
       loaded += count;
       yield loaded;
     }
-    reader.end(loader.visit);
+    loader.end();
   } catch (error) {
     if (error instanceof RdbError) {
       throw new RdbLoadError(describeRdbError(error, `the RDB file ${path}`));
@@ -342,7 +351,7 @@ export class RdbStreamLoader {
   finish(): RdbLoadResult {
     const loader = this.#loader;
     try {
-      loader.reader.end(loader.visit);
+      loader.end();
     } catch (error) {
       throw this.#failure(error);
     }

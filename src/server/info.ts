@@ -10,7 +10,14 @@
  * here (replication, forks, defragmentation): it then reads as an idle
  * Redis would show it. Figures that exist are true: command, error and
  * latency statistics come from the operations part (commands/operations/),
- * CPU time from getrusage (node:process), memory from the V8 heap.
+ * CPU time from getrusage (node:process). Memory is two things: `used_memory`
+ * and the fields derived from it are the model maxmemory works on (Redis's
+ * layout of the data, its startup cost and the clients; see
+ * commands/eviction.ts), so they read as redis-server's would for the same
+ * data; `used_memory_rss`, the `allocator_*` fields and the fragmentation
+ * ratios come from the process (its RSS, V8's heap), so
+ * `mem_fragmentation_ratio` says how much more the runtime takes than Redis
+ * would.
  *
  * Section selection follows genRedisInfoString: no argument or `default`
  * is the default set, `all` adds commandstats and latencystats, `everything`
@@ -22,7 +29,9 @@
 
 import { CLONE_VERSION } from "../config.ts";
 import type { Client } from "../commands/client.ts";
-import { cpuSeconds, usedMemory } from "../commands/operations/mod.ts";
+import { cpuSeconds } from "../commands/operations/mod.ts";
+import { STARTUP_MEMORY } from "../commands/eviction.ts";
+import { memoryOverhead } from "../commands/memory.ts";
 import { type InfoFields, persistenceInfo } from "../persistence/info.ts";
 import { replicationInfo, replicationStatsInfo } from "../replication/mod.ts";
 import type { Server } from "./server.ts";
@@ -147,16 +156,18 @@ function clientsInfo(server: Server): InfoFields {
 
 function memoryInfo(server: Server): InfoFields {
   const operations = server.operations;
+  const eviction = operations.eviction;
   const memory = Deno.memoryUsage();
-  const used = usedMemory();
-  if (used > operations.peakMemory) operations.peakMemory = used;
-  const peak = operations.peakMemory;
-  const startup = Math.min(operations.startupMemory, used);
-  let clientsMemory = 0;
-  for (const client of server.clients.values()) clientsMemory += outputBytes(client);
+  const clientsMemory = eviction.sampleClients();
   const aofBuffer = server.aof?.bufferedBytes ?? 0;
-  const overhead = Math.min(used, startup + clientsMemory + aofBuffer);
+  // Like Redis's used_memory, the AOF buffer counts here though not for eviction.
+  const used = eviction.settledUsedMemory() + aofBuffer;
+  if (used > eviction.peakMemory) eviction.peakMemory = used;
+  const peak = eviction.peakMemory;
+  const startup = STARTUP_MEMORY;
+  const overhead = Math.min(used, startup + clientsMemory + aofBuffer + memoryOverhead(server));
   const dataset = used - overhead;
+  const allocated = memory.heapUsed + memory.external;
   const active = memory.heapTotal + memory.external;
   const rss = memory.rss;
   const config = server.config;
@@ -174,7 +185,7 @@ function memoryInfo(server: Server): InfoFields {
     ["used_memory_startup", startup],
     ["used_memory_dataset", dataset],
     ["used_memory_dataset_perc", percent(dataset, used - startup)],
-    ["allocator_allocated", used],
+    ["allocator_allocated", allocated],
     ["allocator_active", active],
     ["allocator_resident", rss],
     ["total_system_memory", totalSystemMemory()],
@@ -195,8 +206,8 @@ function memoryInfo(server: Server): InfoFields {
     ["maxmemory", config.maxmemory],
     ["maxmemory_human", humanBytes(config.maxmemory)],
     ["maxmemory_policy", config.maxmemoryPolicy],
-    ["allocator_frag_ratio", ratio(active, used)],
-    ["allocator_frag_bytes", active - used],
+    ["allocator_frag_ratio", ratio(active, allocated)],
+    ["allocator_frag_bytes", active - allocated],
     ["allocator_rss_ratio", ratio(rss, active)],
     ["allocator_rss_bytes", rss - active],
     ["rss_overhead_ratio", ratio(rss, rss)],
@@ -243,10 +254,10 @@ function statsInfo(server: Server): InfoFields {
     ["expired_stale_perc", "0.00"],
     ["expired_time_cap_reached_count", 0],
     ["expire_cycle_cpu_milliseconds", 0],
-    ["evicted_keys", 0],
+    ["evicted_keys", operations.eviction.evictedKeys],
     ["evicted_clients", 0],
-    ["total_eviction_exceeded_time", 0],
-    ["current_eviction_exceeded_time", 0],
+    ["total_eviction_exceeded_time", operations.eviction.totalExceededMilliseconds],
+    ["current_eviction_exceeded_time", operations.eviction.currentExceededMilliseconds],
     ["keyspace_hits", stats.keyspaceHits],
     ["keyspace_misses", stats.keyspaceMisses],
     ["pubsub_channels", server.pubsub.channels.size],

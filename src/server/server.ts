@@ -368,9 +368,11 @@ export class Server implements ServerContext, PersistenceHost<Command>, Replicat
     else aof.flush(send);
   }
 
-  /** ReplicationHost: a replica's keys expire only by its master's DELs. */
+  /** ReplicationHost: a replica's keys expire and are evicted only by its master's DELs. */
   replicaExpiry(replica: boolean): void {
     this.keyspace.expireOnLookup = !replica;
+    // replica-ignore-maxmemory: the master's DELs are what evicts here.
+    this.operations.eviction.replica = replica;
   }
 
   /** Looks a command read from the AOF up (see persistence/loader.ts). */

@@ -23,10 +23,13 @@
  * - `cron(now)` from the server cron (instantaneous rates, memory peak).
  *
  * It is also a `KeyspaceEvents` part (tracking invalidations, forgetting
- * clients). The default configuration costs, per command, one clock read
- * (commands run back to back share the reading between them), one map
- * lookup and a few additions and comparisons; MONITOR, tracking, pauses
- * and reply modes cost one check each until someone uses them.
+ * clients, telling the keyspace which collections changed so their memory
+ * estimate is taken again), and it holds `eviction`, the maxmemory part
+ * (eviction.ts), whose cron it runs. The default configuration costs, per
+ * command, one clock read (commands run back to back share the reading
+ * between them), one map lookup and a few additions and comparisons;
+ * MONITOR, tracking, pauses and reply modes cost one check each until
+ * someone uses them.
  *
  * @module
  */
@@ -37,6 +40,7 @@ import type { KeyspaceEvents, ServerContext } from "../context.ts";
 import { dispatch } from "../dispatcher.ts";
 import type { Command } from "../table.ts";
 import type { Database } from "../../store/keyspace.ts";
+import { Eviction } from "../eviction.ts";
 import { ClientPause } from "./client_pause.ts";
 import { ClientTracking } from "./client_tracking.ts";
 import { CommandStats, HIDDEN_FROM_MONITOR, IS_FAST, SKIPS_SLOWLOG } from "./command_stats.ts";
@@ -129,6 +133,8 @@ export class ServerOperations implements KeyspaceEvents {
   readonly pause: ClientPause;
   readonly replyModes = new ReplyModes();
   readonly metrics = new InstantaneousMetrics();
+  /** maxmemory: the memory model, eviction and its counters (eviction.ts). */
+  readonly eviction: Eviction;
   /** Clients that run scripts' commands (MONITOR shows them as `lua`). */
   readonly #scriptClients = new Set<Client>();
   /** Clients with CLIENT NO-EVICT on (CLIENT LIST flag `e`). */
@@ -159,6 +165,7 @@ export class ServerOperations implements KeyspaceEvents {
     this.monitors = new Monitors(server);
     this.tracking = new ClientTracking(server);
     this.pause = new ClientPause(server, (client, args) => this.#rerun(client, args));
+    this.eviction = new Eviction(server);
   }
 
   // -------------------------------------------------------------------------
@@ -255,6 +262,7 @@ export class ServerOperations implements KeyspaceEvents {
     this.metrics.sample(now, stats.commandsProcessed, stats.netInputBytes, stats.netOutputBytes);
     const used = usedMemory();
     if (used > this.peakMemory) this.peakMemory = used;
+    this.eviction.cron();
   }
 
   // -------------------------------------------------------------------------
@@ -289,6 +297,7 @@ export class ServerOperations implements KeyspaceEvents {
 
   keyChanged(db: Database, key: string): void {
     this.tracking.keyChanged(db, key);
+    this.eviction.keyChanged(db, key);
   }
 
   databaseChanged(): void {
@@ -319,11 +328,13 @@ export class ServerOperations implements KeyspaceEvents {
     this.metrics.reset();
     this.peakMemory = usedMemory();
     this.statsResetAt = Date.now();
+    this.eviction.resetStats();
   }
 
   /** Stops timers (the server is shutting down). */
   dispose(): void {
     this.pause.dispose();
+    this.eviction.dispose();
   }
 
   /** Runs a request the pause held back, as its connection would have. */

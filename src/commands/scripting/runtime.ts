@@ -65,8 +65,10 @@ import {
   BUSY_SCRIPT,
   CommandError,
   NOT_BUSY,
+  OUT_OF_MEMORY,
   SCRIPT_COMMAND_NOT_ALLOWED,
   SCRIPT_KILLED,
+  SCRIPT_OUT_OF_MEMORY,
   SCRIPT_UNKNOWN_COMMAND,
   SCRIPT_WRITE_FLAG_WITH_RO_COMMAND,
   SCRIPT_WRITE_IN_READ_ONLY,
@@ -87,7 +89,7 @@ import {
   type RedisApi,
   setEvalArguments,
 } from "./environments.ts";
-import { NO_WRITES } from "./flags.ts";
+import { ALLOW_OOM, NO_WRITES } from "./flags.ts";
 import { FunctionLibraries, type LibraryFunction } from "./libraries.ts";
 import { LuaReplyWriter } from "./reply_builder.ts";
 import { errorPosition, escapedMessage, type RaisedErrors } from "./sandbox.ts";
@@ -150,6 +152,8 @@ export class ScriptRun {
   /** Went past busy-reply-threshold (SCRIPT_TIMEDOUT). */
   timedOut = false;
   readonly startedAt = Date.now();
+  /** The script declared `allow-oom` (SCRIPT_ALLOW_OOM): its writes ignore maxmemory. */
+  allowOom = false;
   lua: KillableRun | undefined;
   held: HeldUnit | undefined;
 
@@ -346,6 +350,13 @@ export class ScriptingRuntime {
       }
       if (readOnly) throw new CommandError(SCRIPT_WRITE_FLAG_WITH_RO_COMMAND);
     }
+    // Over maxmemory when the command started: only scripts that may not grow memory run.
+    if (
+      !target.compatible && (target.flags & (ALLOW_OOM | NO_WRITES)) === 0 &&
+      server.config.maxmemory !== 0 && server.operations.eviction.preCommandOutOfMemory
+    ) {
+      throw new CommandError(SCRIPT_OUT_OF_MEMORY);
+    }
     const run = new ScriptRun(
       caller,
       target.name,
@@ -354,6 +365,7 @@ export class ScriptingRuntime {
       target.errors,
       command,
     );
+    run.allowOom = !target.compatible && (target.flags & ALLOW_OOM) !== 0;
     const client = this.#client;
     client.db = caller.db;
     client.user = caller.user;
@@ -746,8 +758,15 @@ export class ScriptingRuntime {
       const replicationRefusal = scriptWriteRefusal(run.caller);
       if (replicationRefusal !== undefined) return "-" + replicationRefusal;
       if (server.writeError !== undefined) return "-" + server.writeError;
-      run.wroteData = true;
     }
+    // scriptVerifyOOM: only the first write can be refused, a script cannot stop halfway.
+    if (
+      !run.allowOom && !run.wroteData && server.config.maxmemory !== 0 &&
+      server.operations.eviction.preCommandOutOfMemory && cmd.flags.includes("denyoom")
+    ) {
+      return "-" + OUT_OF_MEMORY;
+    }
+    if (cmd.isWrite) run.wroteData = true;
     return cmd;
   }
 
