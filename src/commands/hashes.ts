@@ -2,9 +2,10 @@
  * Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS,
  * HDEL, HEXISTS, HLEN, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
  *
- * Hashes are `Hash` values (store/hash.ts): Maps from field to value that
- * know the encoding Redis would report. Fields are stored through
- * `Hash.store` so that knowledge stays right.
+ * Hashes are `Hash` values (store/hash.ts): small ones packed as Redis's
+ * listpack, big ones a Map. Fields are stored through `Hash.store` with the
+ * live configuration's limits (`hash-max-listpack-entries`, `-value`), so a
+ * hash converts when Redis's would.
  *
  * HINCRBYFLOAT computes in long double like Redis (protocol/long_double.ts)
  * and, as Redis does, is logged to the AOF as an HSET of its result, so
@@ -77,11 +78,9 @@ function setFields(client: Client, args: string[], reply: (added: number) => voi
   if (args.length % 2 !== 0) throw new CommandError(wrongArity(args[0]!.toLowerCase()));
   const key = args[1]!;
   const hash = getHashForWrite(client, key) ?? createHash(client, key);
+  const limits = client.server.config;
   let added = 0;
-  for (let i = 2; i < args.length; i += 2) {
-    if (!hash.has(args[i]!)) added++;
-    hash.store(args[i]!, args[i + 1]!);
-  }
+  for (let i = 2; i < args.length; i += 2) if (hash.store(args[i]!, args[i + 1]!, limits)) added++;
   client.changed(key, "hset", "h");
   reply(added);
 }
@@ -93,7 +92,7 @@ function hsetnx(client: Client, args: string[]): void {
     client.reply.integer(0);
     return;
   }
-  (hash ?? createHash(client, key)).store(field, value);
+  (hash ?? createHash(client, key)).store(field, value, client.server.config);
   client.changed(key, "hset", "h");
   client.reply.integer(1);
 }
@@ -157,7 +156,7 @@ function hincrby(client: Client, args: string[]): void {
   }
   const result = value + increment;
   if (!fitsInt64(result)) throw new CommandError(OVERFLOW);
-  (hash ?? createHash(client, key)).store(field, String(result));
+  (hash ?? createHash(client, key)).store(field, String(result), client.server.config);
   client.changed(key, "hincrby", "h");
   client.reply.integer(result);
 }
@@ -180,7 +179,7 @@ function hincrbyfloat(client: Client, args: string[]): void {
   const sum = addLongDoubles(value, increment);
   if (!isFiniteLongDouble(sum)) throw new CommandError(RESULT_NOT_FINITE);
   const result = formatLongDouble(sum);
-  (hash ?? createHash(client, key)).store(field, result);
+  (hash ?? createHash(client, key)).store(field, result, client.server.config);
   client.addEffect(["HSET", key, field, result]);
   client.changed(key, "hincrbyfloat", "h");
   client.reply.bulk(result);

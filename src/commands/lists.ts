@@ -5,8 +5,11 @@
  * lists (LMOVE, RPOPLPUSH), and the blocking forms (BLPOP, BRPOP, BLMPOP,
  * BLMOVE, BRPOPLPUSH).
  *
- * Lists are Deques (store/deque.ts): both ends and any index are O(1), so
- * the commands Redis documents as O(1) are O(1) here too.
+ * Lists are Deques (store/deque.ts), quicklists of packed nodes as Redis's:
+ * both ends are O(1), an index is found by walking nodes from the nearer
+ * end, as in Redis. Pushes pass the live `list-max-listpack-size`, which
+ * sizes the nodes. Searches (LPOS, LREM, LINSERT) walk the list once with
+ * its iterators rather than by index.
  *
  * The blocking commands are their non-blocking forms plus a wait. Each pop
  * is one function that pops, replies and returns the command that replays
@@ -57,9 +60,9 @@ function parseEnd(text: string): End {
   return end;
 }
 
-function pushAt(list: ListValue, end: End, value: string): void {
-  if (end === "LEFT") list.pushFront(value);
-  else list.pushBack(value);
+function pushAt(client: Client, list: ListValue, end: End, value: string): void {
+  if (end === "LEFT") list.pushFront(value, client.server.config);
+  else list.pushBack(value, client.server.config);
 }
 
 function popAt(list: ListValue, end: End): string {
@@ -94,7 +97,11 @@ function push(client: Client, args: string[], end: End, onlyIfExists: boolean): 
     list = newList();
     client.db.set(key, list);
   }
-  for (let i = 2; i < args.length; i++) pushAt(list, end, args[i]!);
+  const limits = client.server.config;
+  if (end === "LEFT") { for (let i = 2; i < args.length; i++) list.pushFront(args[i]!, limits); }
+  else for (let i = 2; i < args.length; i++) list.pushBack(args[i]!, limits);
+  // A batch is packed now, in one copy of the end node; single pushes pile up first.
+  if (args.length > 3) list.settle();
   client.changed(key, pushEvent(end), "l");
   client.reply.integer(list.length);
 }
@@ -185,7 +192,7 @@ function moveElement(
     target = newList();
     client.db.set(destination, target);
   }
-  pushAt(target, to, value);
+  pushAt(client, target, to, value);
   client.changed(destination, pushEvent(to), "l");
   reportPopped(client, source, list, from);
   client.reply.bulk(value);
@@ -390,7 +397,7 @@ function lrange(client: Client, args: string[]): void {
     return;
   }
   reply.arrayHeader(range[1] - range[0] + 1);
-  for (let i = range[0]; i <= range[1]; i++) reply.bulk(list!.at(i)!);
+  list!.visit(range[0], range[1], (source, from, to) => reply.bulkSlice(source, from, to));
 }
 
 function ltrim(client: Client, args: string[]): void {
@@ -424,12 +431,15 @@ function linsert(client: Client, args: string[]): void {
   }
   const pivot = args[3]!;
   let index = 0;
-  while (index < list.length && list.at(index) !== pivot) index++;
+  for (const value of list) {
+    if (value === pivot) break;
+    index++;
+  }
   if (index === list.length) {
     client.reply.integer(-1);
     return;
   }
-  list.insert(where === "BEFORE" ? index : index + 1, args[4]!);
+  list.insert(where === "BEFORE" ? index : index + 1, args[4]!, client.server.config);
   client.changed(key, "linsert", "l");
   client.reply.integer(list.length);
 }
@@ -454,8 +464,9 @@ function lrem(client: Client, args: string[]): void {
     const step = count > 0 ? 1 : -1;
     let found = 0;
     let index = count > 0 ? 0 : list.length - 1;
-    for (; index >= 0 && index < list.length; index += step) {
-      if (list.at(index) === element && ++found === Math.abs(count)) break;
+    for (const value of count > 0 ? list : list.reversed()) {
+      if (value === element && ++found === Math.abs(count)) break;
+      index += step;
     }
     if (count > 0) last = index;
     else first = index;
@@ -509,9 +520,12 @@ function lpos(client: Client, args: string[]): void {
   const limit = maxlen === 0 ? list.length : Math.min(maxlen, list.length);
   const positions: number[] = [];
   let matches = 0;
-  for (let scanned = 0; scanned < limit; scanned++) {
+  let scanned = 0;
+  for (const value of fromTail ? list.reversed() : list) {
+    if (scanned === limit) break;
     const index = fromTail ? list.length - 1 - scanned : scanned;
-    if (list.at(index) !== element || ++matches <= skip) continue;
+    scanned++;
+    if (value !== element || ++matches <= skip) continue;
     positions.push(index);
     if (count === undefined || (count !== 0 && !overflowed && positions.length === count)) break;
   }

@@ -31,7 +31,7 @@
 import { binaryToBytes, bytesToBinary } from "../protocol/binary.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
 import { decodeDumpPayload, encodeDumpPayload, RdbError } from "../rdb/mod.ts";
-import { encodingLimitsOf, rdbSourceOf, StoreValueBuilder, streamLimitsOf } from "../rdb/values.ts";
+import { encodingLimitsOf, rdbSourceOf, StoreValueBuilder } from "../rdb/values.ts";
 import type { RedisValue } from "../store/values.ts";
 import { lookupRead } from "./access.ts";
 import { requireInteger } from "./arguments.ts";
@@ -100,7 +100,7 @@ function restore(client: Client, args: string[]): void {
   try {
     value = decodeDumpPayload(
       binaryToBytes(args[3]!),
-      new StoreValueBuilder(streamLimitsOf(config)),
+      new StoreValueBuilder(config),
     );
   } catch (error) {
     if (error instanceof RdbError) {

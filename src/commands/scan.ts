@@ -70,7 +70,7 @@ import { Hash } from "../store/hash.ts";
 import { MemberSet } from "../store/set.ts";
 import type { SortedSet } from "../store/sorted_set.ts";
 import { type HashValue, type SetValue, typeOf } from "../store/values.ts";
-import { ArgumentCursor, parseInteger } from "./arguments.ts";
+import { ArgumentCursor } from "./arguments.ts";
 import { CommandError, INVALID_CURSOR, SYNTAX_ERROR } from "./errors.ts";
 
 /** Elements a call visits when COUNT is not given. */
@@ -206,7 +206,7 @@ export function scanCollection(client: Client, args: string[], lookup: Collectio
     const visit = (member: string) => {
       if (matches(member) && collection.has(member)) found.push(member);
     };
-    next = isIntsetSized(collection)
+    next = collection.encoding === "intset"
       ? walkAll(collection.values(), visit)
       : walk(client, collection, () => collection.values(), cursor, count, visit);
   } else if (collection instanceof Hash) {
@@ -241,11 +241,6 @@ export function scanCollection(client: Client, args: string[], lookup: Collectio
  */
 function scoreText(score: number, compact: boolean): string {
   return compact && score === 0 ? "0" : formatDouble(score);
-}
-
-/** Whether Redis would keep this set as an intset (answered in one call). */
-function isIntsetSized(set: SetValue): boolean {
-  return set.isIntsetSized((member) => parseInteger(member) !== undefined);
 }
 
 function replyScan(client: Client, cursor: string, found: readonly string[]): void {

@@ -3,10 +3,15 @@
  * SRANDMEMBER, SMOVE, SINTER, SINTERCARD, SINTERSTORE, SUNION, SUNIONSTORE,
  * SDIFF, SDIFFSTORE, SSCAN.
  *
- * Sets are JavaScript Sets of binary strings, so membership is O(1) and
- * replies list members in insertion order. Redis's order differs (an intset
- * is sorted numerically, a hash table is unordered), which no client may
- * rely on: Redis documents these replies as unordered.
+ * Sets are MemberSets (store/set.ts): an intset of sorted integers while
+ * Redis would keep one, otherwise a JavaScript Set of binary strings, so
+ * membership is O(1) or a binary search. Members are added with the live
+ * configuration's `set-max-intset-entries`, so a set converts when Redis's
+ * would, and results of the algebra commands are built as Redis builds
+ * them, so they get its encoding too. An intset lists its members in
+ * ascending order, as Redis's does; a hash table lists them in insertion
+ * order, where Redis's order is its hash table's, which no client may rely
+ * on: Redis documents these replies as unordered.
  *
  * The three algebra commands share two functions, as in Redis: `intersect`
  * (SINTER, SINTERCARD, SINTERSTORE) and `combine` (SUNION, SDIFF and their
@@ -65,7 +70,7 @@ function replySet(client: Client, members: Iterable<string>, size: number): void
 function sadd(client: Client, args: string[]): void {
   const key = args[1]!;
   const set = getOrCreate(client, key, "set", newSet);
-  const added = set.addMembers(args, 2);
+  const added = set.addMembers(args, 2, client.server.config);
   if (added > 0) client.changed(key, "sadd", "s");
   client.reply.integer(added);
 }
@@ -160,8 +165,7 @@ function srandmember(client: Client, args: string[]): void {
     client.reply.nullBulk();
     return;
   }
-  const members = set.sample();
-  client.reply.bulk(members[randomIndex(members.length)]!);
+  client.reply.bulk(set.randomMember());
 }
 
 /**
@@ -244,7 +248,9 @@ function smove(client: Client, args: string[]): void {
     destination = newSet();
     client.db.set(destinationKey, destination);
   }
-  if (destination.addMembers([member]) > 0) client.changed(destinationKey, "sadd", "s");
+  if (destination.addMember(member, client.server.config)) {
+    client.changed(destinationKey, "sadd", "s");
+  }
   client.reply.integer(1);
 }
 
@@ -277,23 +283,47 @@ function intersect(client: Client, keys: readonly string[], limit = 0): string[]
   return result;
 }
 
-/** SUNION or SDIFF of the sets at `keys`; missing keys are empty sets. */
+/**
+ * SUNION or SDIFF of the sets at `keys`; missing keys are empty sets. The
+ * result is built as Redis's sunionDiffGenericCommand builds it, an intset
+ * to begin with, so it ends in the encoding Redis's ends in: a difference
+ * taken by removing from a copy of the first set (Redis's second algorithm,
+ * which it picks when the other sets are small) has converted if that copy
+ * had to.
+ */
 function combine(client: Client, keys: readonly string[], operation: "union" | "diff"): SetValue {
   const sets = lookupSets(client, keys);
+  const limits = client.server.config;
+  const result = new MemberSet();
   if (operation === "union") {
-    const union = new MemberSet();
-    for (const set of sets) if (set !== undefined) { for (const member of set) union.add(member); }
-    return union;
+    for (const set of sets) {
+      if (set !== undefined) { for (const member of set) result.addMember(member, limits); }
+    }
+    return result;
   }
   const first = sets[0];
-  const difference = new MemberSet(first);
-  for (let i = 1; i < sets.length && difference.size > 0; i++) {
-    const other = sets[i];
-    if (other === undefined) continue;
-    if (other === first) return new MemberSet();
-    for (const member of other) difference.delete(member);
+  if (first === undefined || sets.some((set, i) => i > 0 && set === first)) return result;
+  const others = sets.slice(1).filter((set) => set !== undefined) as SetValue[];
+  let firstWork = 0;
+  let allWork = 0;
+  for (const set of sets) {
+    if (set === undefined) continue;
+    firstWork += first.size;
+    allWork += set.size;
   }
-  return difference;
+  if (Math.floor(firstWork / 2) <= allWork) {
+    // Algorithm 1: each member of the first set that no other set has.
+    for (const member of first) {
+      if (!others.some((set) => set.has(member))) result.addMember(member, limits);
+    }
+    return result;
+  }
+  // Algorithm 2: the first set, less every member of the others.
+  for (const member of first) result.addMember(member, limits);
+  for (let i = 0; i < others.length && result.size > 0; i++) {
+    for (const member of others[i]!) result.removeMember(member);
+  }
+  return result;
 }
 
 /**
@@ -438,8 +468,11 @@ export const setCommands = [
       { flags: ["RW", "UPDATE"], begin: { index: 1 }, find: { lastKey: 0 } },
       { flags: ["RO", "ACCESS"], begin: { index: 2 }, find: { lastKey: -1 } },
     ],
-    handler: (client, args) =>
-      store(client, args[1]!, new MemberSet(intersect(client, args.slice(2))), "sinterstore"),
+    handler: (client, args) => {
+      const result = new MemberSet();
+      result.addMembers(intersect(client, args.slice(2)), 0, client.server.config);
+      store(client, args[1]!, result, "sinterstore");
+    },
   }),
   command({
     name: "sunion",

@@ -42,7 +42,6 @@ import { Deque } from "../store/deque.ts";
 import { Hash } from "../store/hash.ts";
 import { MemberSet } from "../store/set.ts";
 import { SortedSet } from "../store/sorted_set.ts";
-import { parseInteger } from "../protocol/integers.ts";
 import { isStringValue, stringContent } from "../store/values.ts";
 import { lookupRead } from "./access.ts";
 import { requireInteger } from "./arguments.ts";
@@ -243,13 +242,9 @@ function comparator(options: SortOptions): (a: SortEntry, b: SortEntry) => numbe
   return (a, b) => sign * compareText(a.element, b.element);
 }
 
-/** The elements of a set in the order Redis reads them (an intset ascending). */
+/** The elements of a set in the order Redis reads them (an intset iterates ascending). */
 function setElements(set: MemberSet): string[] {
-  const elements = Array.from(set);
-  if (set.isIntsetSized((member) => parseInteger(member) !== undefined)) {
-    elements.sort((a, b) => parseInteger(a)! - parseInteger(b)!);
-  }
-  return elements;
+  return Array.from(set);
 }
 
 /** SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE dest] */
@@ -361,7 +356,7 @@ function sortCommand(client: Client, args: string[], readonly: boolean): void {
   }
   const db = client.db;
   if (outputLength > 0) {
-    db.set(storeKey, new Deque(stored));
+    db.set(storeKey, new Deque(stored, client.server.config));
     client.changed(storeKey, "sortstore", "l");
     client.addEffect(["DEL", storeKey]);
     client.addEffect(["RPUSH", storeKey, ...stored]);

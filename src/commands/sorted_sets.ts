@@ -5,7 +5,9 @@
  * the algebra (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD) and
  * ZSCAN, with Redis 7.0's replies and errors.
  *
- * The storage is SortedSet (store/sorted_set.ts), which answers in ranks:
+ * The storage is SortedSet (store/sorted_set.ts), a listpack while small
+ * (members are added with the live configuration's `zset-max-listpack-*`,
+ * so a set converts when Redis's would), which answers in ranks:
  * the rank of a member, the element at a rank, and where a score or lex
  * bound falls. Every command here is phrased the same way, as a window of
  * ascending ranks, so the commands come down to a few engines shaped like
@@ -100,6 +102,7 @@ const RANDOM_PICK_OVERHEAD = 40;
 function dropZeroSign(set: SortedSet, member: string, score: number): void {
   if (Object.is(score, -0) && set.encoding === "listpack") {
     set.delete(member);
+    // Its place is taken back at once: the limits cannot convert it.
     set.add(member, 0);
   }
 }
@@ -139,7 +142,8 @@ function storeResult(
 ): void {
   if (entries.length > 0) {
     const result = new SortedSet();
-    for (const [member, score] of entries) result.add(member, score);
+    const limits = client.server.config;
+    for (const [member, score] of entries) result.add(member, score, limits);
     // Redis builds the result as a skip list and converts it if it is small.
     for (const [member, score] of entries) dropZeroSign(result, member, score);
     client.db.set(destination, result);
@@ -197,13 +201,14 @@ function addCommand(client: Client, args: string[], increment: boolean): void {
     set = new SortedSet();
     client.db.set(key, set);
   }
+  const limits = client.server.config;
   for (let j = 0; set !== undefined && j < scores.length; j++) {
     const member = members[j]!;
     let score = scores[j]!;
     const current = set.score(member);
     if (current === undefined) {
       if (xx) continue;
-      set.add(member, score);
+      set.add(member, score, limits);
       added++;
     } else {
       if (nx) continue;
@@ -214,7 +219,7 @@ function addCommand(client: Client, args: string[], increment: boolean): void {
       if ((lt && score >= current) || (gt && score <= current)) continue;
       // -0 and 0 are equal: re-adding either changes nothing.
       if (score !== current) {
-        set.add(member, score);
+        set.add(member, score, limits);
         updated++;
       }
     }

@@ -34,7 +34,7 @@ import { LOADING_YIELD_BYTES, yieldToEventLoop } from "./event_loop.ts";
 import { RdbLoadError } from "./load_error.ts";
 import type { LoadProgress } from "./loader.ts";
 import { RdbError, RdbFileReader, type RdbRecord } from "../rdb/mod.ts";
-import { StoreValueBuilder, streamLimitsOf } from "../rdb/values.ts";
+import { StoreValueBuilder } from "../rdb/values.ts";
 
 export { RdbLoadError };
 
@@ -115,7 +115,7 @@ export class RdbKeyLoader {
     };
     this.reader = new RdbFileReader<RedisValue>({
       databases: target.config.databases,
-      builder: new StoreValueBuilder(streamLimitsOf(target.config)),
+      builder: new StoreValueBuilder(target.config),
       onKey,
     });
     this.visit = (record) => {

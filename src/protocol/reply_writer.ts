@@ -157,6 +157,27 @@ export class ReplyWriter {
     this.#crlf();
   }
 
+  /**
+   * Bulk string of `source`'s chars `start` to `end`: what `bulk(source.slice(start, end))`
+   * writes, without making the substring for a short one (elements of packed values).
+   */
+  bulkSlice(source: string, start: number, end: number): void {
+    const length = end - start;
+    if (length >= 32) {
+      this.bulk(source.slice(start, end));
+      return;
+    }
+    this.#reserve(length + 16);
+    const bytes = this.#bytes;
+    bytes[this.#length++] = 36;
+    this.#decimal(length);
+    this.#crlf();
+    let at = this.#length;
+    for (let i = start; i < end; i++) bytes[at++] = source.charCodeAt(i);
+    this.#length = at;
+    this.#crlf();
+  }
+
   /** Bulk string holding a decimal number (`GET` of a counter, `INCRBYFLOAT`). */
   bulkNumber(value: number | bigint): void {
     this.bulk(String(value));

@@ -26,6 +26,7 @@
 
 import type { Config } from "../config.ts";
 import { Deque } from "../store/deque.ts";
+import type { EncodingLimits } from "../store/encoding_limits.ts";
 import { Hash } from "../store/hash.ts";
 import { MemberSet } from "../store/set.ts";
 import { SortedSet } from "../store/sorted_set.ts";
@@ -191,14 +192,17 @@ export function streamFromRdb(rdb: RdbStream, limits: StreamNodeLimits): Stream 
  */
 export class StoreValueBuilder implements RdbValueBuilder<RedisValue> {
   readonly streamNodes = true;
-  readonly #limits: StreamNodeLimits;
+  readonly #streams: StreamNodeLimits;
+  /** The live thresholds: a loaded value gets the encoding Redis's loader gives it. */
+  readonly #encodings: EncodingLimits;
   #list = new Deque<string>();
   #set = new MemberSet();
   #zset = new SortedSet();
   #hash = new Hash();
 
-  constructor(limits: StreamNodeLimits) {
-    this.#limits = limits;
+  constructor(config: Config) {
+    this.#streams = streamLimitsOf(config);
+    this.#encodings = config;
   }
 
   string(value: string): RedisValue {
@@ -210,21 +214,19 @@ export class StoreValueBuilder implements RdbValueBuilder<RedisValue> {
   }
 
   pushItem(item: string): void {
-    this.#list.pushBack(item);
+    this.#list.pushBack(item, this.#encodings);
   }
 
   endList(): RedisValue {
     return this.#list;
   }
 
-  beginSet(): void {
-    this.#set = new MemberSet();
+  beginSet(size: number): void {
+    this.#set = MemberSet.expecting(size, this.#encodings);
   }
 
   addMember(member: string): boolean {
-    const set = this.#set;
-    const size = set.size;
-    return set.add(member).size !== size;
+    return this.#set.addMember(member, this.#encodings);
   }
 
   endSet(): RedisValue {
@@ -236,7 +238,7 @@ export class StoreValueBuilder implements RdbValueBuilder<RedisValue> {
   }
 
   addEntry(member: string, score: number): boolean {
-    return this.#zset.add(member, score);
+    return this.#zset.add(member, score, this.#encodings);
   }
 
   endZset(): RedisValue {
@@ -248,10 +250,7 @@ export class StoreValueBuilder implements RdbValueBuilder<RedisValue> {
   }
 
   addField(field: string, value: string): boolean {
-    const hash = this.#hash;
-    const size = hash.size;
-    hash.store(field, value);
-    return hash.size !== size;
+    return this.#hash.store(field, value, this.#encodings);
   }
 
   endHash(): RedisValue {
@@ -259,6 +258,6 @@ export class StoreValueBuilder implements RdbValueBuilder<RedisValue> {
   }
 
   stream(stream: RdbStream): RedisValue {
-    return streamFromRdb(stream, this.#limits);
+    return streamFromRdb(stream, this.#streams);
   }
 }

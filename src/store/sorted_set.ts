@@ -7,22 +7,27 @@
  *
  * Commands need four things to be fast: the score of a member (ZSCORE), the
  * rank of a member (ZRANK), the member at a rank (ZRANGE) and the rank where a
- * score or lex bound falls (ZRANGEBYSCORE, ZCOUNT, ZLEXCOUNT). A Map from
- * member to score answers the first in O(1) and tells whether a member exists;
- * the order lives in one of two shapes, mirroring Redis's two encodings:
+ * score or lex bound falls (ZRANGEBYSCORE, ZCOUNT, ZLEXCOUNT). The order lives
+ * in one of two shapes, mirroring Redis's two encodings:
  *
- * - "listpack": while the set holds at most 128 members of at most 64 bytes,
- *   two parallel sorted arrays (members, scores). No object per element, and
- *   binary search finds positions; the O(n) splice on insert or delete is
- *   cheaper than pointer chasing at that size.
- * - "skiplist": beyond that, a skip list whose links also record their span
- *   (how many elements a link jumps over). Summing spans along a search path
- *   gives a rank, and descending by spans finds the element at a rank, both in
- *   O(log n) expected time, as Redis's zskiplist does. Insert, delete and
- *   score update are O(log n); a range is one descent plus a walk, O(log n + m).
+ * - "listpack": while the set holds at most `zset-max-listpack-entries`
+ *   members of at most `zset-max-listpack-value` bytes (128 and 64 by
+ *   default), one binary string of (member, score) entries in order, as
+ *   Redis's listpack: a hundred members cost about their bytes plus 9 each
+ *   (a length and the score's 8 bytes), where a Map entry, a member string
+ *   and an array slot cost over 80. Everything is a scan of that string, as
+ *   in Redis; at these sizes a scan is about as fast as a hash lookup.
+ * - "skiplist": beyond that, a Map from member to score (ZSCORE in O(1)) and
+ *   a skip list whose links also record their span (how many elements a
+ *   link jumps over). Summing spans along a search path gives a rank, and
+ *   descending by spans finds the element at a rank, both in O(log n)
+ *   expected time, as Redis's zskiplist does. Insert, delete and score
+ *   update are O(log n); a range is one descent plus a walk, O(log n + m).
  *
- * A set converts once and never goes back, like Redis: shrinking sets rarely
- * earn the copy, and `encoding` then agrees with OBJECT ENCODING.
+ * A set converts once, when `add` is given a member the limits it is passed
+ * (commands pass the live configuration) do not allow, and never goes back,
+ * like Redis: shrinking sets rarely earn the copy, and `encoding` then agrees
+ * with OBJECT ENCODING.
  *
  * Range queries are all phrased as "how many leading elements lie below this
  * bound", one descent in either shape; callers turn the resulting ranks into
@@ -33,11 +38,17 @@
  */
 
 import { parseDouble } from "../protocol/doubles.ts";
-
-/** Redis's default `zset-max-listpack-entries`. */
-const LISTPACK_MAX_ENTRIES = 128;
-/** Redis's default `zset-max-listpack-value` (bytes per member). */
-const LISTPACK_MAX_VALUE = 64;
+import { DEFAULT_ENCODING_LIMITS, type EncodingLimits } from "./encoding_limits.ts";
+import {
+  bytesEqual,
+  compareBytes,
+  flatten,
+  lengthAt,
+  lengthPrefix,
+  lengthSize,
+  scoreAt,
+  scoreChars,
+} from "./packed.ts";
 /** Redis's ZSKIPLIST_MAXLEVEL: plenty for 2^32 elements at p = 1/2. */
 const SKIPLIST_MAX_LEVEL = 32;
 /**
@@ -229,68 +240,87 @@ function withinLexMax(range: LexRange): MemberTest {
  * ```
  */
 export class SortedSet {
-  #scores = new Map<string, number>();
+  /** Member to score, beside the skip list (a listpack finds its members itself). */
+  #scores: Map<string, number> | undefined;
   #order: Listpack | SkipList = new Listpack();
 
   /** Number of members (ZCARD). */
   get size(): number {
-    return this.#scores.size;
+    return this.#order.length;
   }
 
   /** The encoding OBJECT ENCODING reports: "listpack" while small, then "skiplist". */
   get encoding(): "listpack" | "skiplist" {
-    return this.#order instanceof Listpack ? "listpack" : "skiplist";
+    return this.#scores === undefined ? "listpack" : "skiplist";
   }
 
   /** Score of `member`, undefined when it is not in the set. */
   score(member: string): number | undefined {
-    return this.#scores.get(member);
+    const scores = this.#scores;
+    return scores === undefined ? (this.#order as Listpack).score(member) : scores.get(member);
   }
 
   /**
    * Inserts `member` or moves it to `score`. Returns true when the member is
    * new. Re-adding with an equal score (0 and -0 count as equal, as in Redis)
-   * changes nothing.
+   * changes nothing. A new member makes a listpack a skip list first when
+   * Redis's would be: one member more than `zset-max-listpack-entries`, or
+   * a member longer than `zset-max-listpack-value` (zsetAdd).
    */
-  add(member: string, score: number): boolean {
-    const old = this.#scores.get(member);
-    if (old === undefined) {
-      this.#scores.set(member, score);
-      this.#order.insert(member, score);
-      if (
-        this.#order instanceof Listpack &&
-        (this.#scores.size > LISTPACK_MAX_ENTRIES || member.length > LISTPACK_MAX_VALUE)
-      ) {
-        this.#order = SkipList.from(this.#order.entries());
+  add(member: string, score: number, limits: EncodingLimits = DEFAULT_ENCODING_LIMITS): boolean {
+    let scores = this.#scores;
+    if (scores === undefined) {
+      const listpack = this.#order as Listpack;
+      const at = listpack.find(member, score);
+      if (at >= 0) {
+        if (listpack.scoreAt(at) !== score) listpack.move(at, member, score);
+        return false;
       }
+      if (
+        listpack.length < limits.zsetMaxListpackEntries &&
+        member.length <= limits.zsetMaxListpackValue
+      ) {
+        listpack.insertFound(member, score);
+        return true;
+      }
+      scores = this.#convert();
+    }
+    const old = scores.get(member);
+    if (old === undefined) {
+      scores.set(member, score);
+      (this.#order as SkipList).insert(member, score);
       return true;
     }
     if (old !== score) {
-      this.#scores.set(member, score);
-      this.#order.move(member, old, score);
+      scores.set(member, score);
+      (this.#order as SkipList).move(member, old, score);
     }
     return false;
   }
 
   /** Removes `member`; returns false when it was not in the set. */
   delete(member: string): boolean {
-    const score = this.#scores.get(member);
+    const scores = this.#scores;
+    if (scores === undefined) return (this.#order as Listpack).remove(member);
+    const score = scores.get(member);
     if (score === undefined) return false;
-    this.#scores.delete(member);
-    this.#order.remove(member, score);
+    scores.delete(member);
+    (this.#order as SkipList).remove(member, score);
     return true;
   }
 
   /** 0-based ascending rank of `member` (ZRANK), undefined when absent. */
   rank(member: string): number | undefined {
-    const score = this.#scores.get(member);
+    const scores = this.#scores;
+    if (scores === undefined) return (this.#order as Listpack).rankOf(member);
+    const score = scores.get(member);
     if (score === undefined) return undefined;
-    return this.#order.rankOf(member, score);
+    return (this.#order as SkipList).rankOf(member, score);
   }
 
   /** The element at 0-based ascending `rank`, undefined when out of range. */
   at(rank: number): [member: string, score: number] | undefined {
-    if (!(rank >= 0 && rank < this.#scores.size)) return undefined;
+    if (!(rank >= 0 && rank < this.size)) return undefined;
     return this.#order.entryAt(Math.floor(rank));
   }
 
@@ -300,7 +330,7 @@ export class SortedSet {
    */
   range(start: number, stop: number): Array<[string, number]> {
     const first = Math.max(0, start);
-    const last = Math.min(this.#scores.size - 1, stop);
+    const last = Math.min(this.size - 1, stop);
     return first > last ? [] : this.#order.slice(first, last);
   }
 
@@ -349,7 +379,7 @@ export class SortedSet {
 
   /** Removes and returns the highest element (ZPOPMAX), undefined when empty. */
   popMax(): [string, number] | undefined {
-    const entry = this.at(this.#scores.size - 1);
+    const entry = this.at(this.size - 1);
     if (entry !== undefined) this.delete(entry[0]);
     return entry;
   }
@@ -363,88 +393,256 @@ export class SortedSet {
   *members(): IterableIterator<string> {
     for (const [member] of this.#order.entries()) yield member;
   }
+
+  /**
+   * An independent copy in the same encoding (COPY): a skip list stays one
+   * even when it has shrunk below the listpack limits, as Redis's
+   * dupZsetObject copies it.
+   */
+  copy(): SortedSet {
+    const copy = new SortedSet();
+    if (this.#scores === undefined) {
+      copy.#order = (this.#order as Listpack).copy();
+      return copy;
+    }
+    const scores = copy.#convert();
+    const order = copy.#order as SkipList;
+    for (const [member, score] of this.#order.entries()) {
+      scores.set(member, score);
+      order.insert(member, score);
+    }
+    return copy;
+  }
+
+  /** zsetConvert to a skip list, for good; returns the new member Map. */
+  #convert(): Map<string, number> {
+    const entries = Array.from(this.#order.entries());
+    const scores = new Map<string, number>(entries);
+    this.#scores = scores;
+    this.#order = SkipList.from(entries);
+    return scores;
+  }
 }
 
 /**
- * The small shape: members and scores in two parallel arrays, sorted.
- *
- * Every method mirrors one of SkipList's, so SortedSet can hold either.
+ * The small shape, Redis's listpack: one binary string of entries ordered
+ * by (score, member), each the member's length, the member, and the score
+ * as 8 bytes (store/packed.ts), so a hundred members cost little more than
+ * their bytes. Every operation is a scan, as on Redis's listpack; the
+ * methods mirror SkipList's where the two meet.
  */
 class Listpack {
-  #members: string[] = [];
-  #scores: number[] = [];
+  #packed = "";
+  #length = 0;
+  /** Where `insertFound` puts the member the last `find` did not find. */
+  #insertAt = 0;
 
-  /** Index of the first element not below (score, member). */
-  #lowerBound(member: string, score: number): number {
-    const members = this.#members;
-    const scores = this.#scores;
-    let low = 0;
-    let high = scores.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const midScore = scores[mid]!;
-      if (midScore < score || (midScore === score && members[mid]! < member)) low = mid + 1;
-      else high = mid;
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Offset of the entry holding `member`, or -1. Given the `score` the
+   * member would have, the same scan also notes where it would go, for
+   * `insertFound`.
+   */
+  find(member: string, score?: number): number {
+    const packed = this.#packed;
+    const length = member.length;
+    if (score !== undefined) return this.#findPlace(member, scoreChars(score));
+    const last = length === 0 ? -1 : member.charCodeAt(length - 1);
+    for (let at = 0; at < packed.length;) {
+      const tag = packed.charCodeAt(at);
+      if (tag >= 0x80) return this.#findPlace(member, undefined);
+      // The length, then the last byte, before any other byte.
+      if (
+        tag === length &&
+        (length === 0 ||
+          (packed.charCodeAt(at + length) === last && packed.startsWith(member, at + 1)))
+      ) {
+        return at;
+      }
+      at += 1 + tag + SCORE_BYTES;
     }
-    return low;
+    return -1;
   }
 
-  insert(member: string, score: number): void {
-    const index = this.#lowerBound(member, score);
-    this.#members.splice(index, 0, member);
-    this.#scores.splice(index, 0, score);
+  /**
+   * `find` for members of any length, noting where (`key`, `member`)
+   * would go when `key` (a score's 8 chars) is given.
+   */
+  #findPlace(member: string, key: string | undefined): number {
+    const packed = this.#packed;
+    const length = member.length;
+    let insertAt = key === undefined ? 0 : -1;
+    for (let at = 0; at < packed.length;) {
+      const tag = packed.charCodeAt(at);
+      const memberLength = tag < 0x80 ? tag : lengthAt(packed, at);
+      const start = at + (tag < 0x80 ? 1 : lengthSize(tag));
+      if (insertAt < 0 && isAfter(packed, start, memberLength, key!, member)) insertAt = at;
+      if (memberLength === length && bytesEqual(packed, start, member)) return at;
+      at = start + memberLength + SCORE_BYTES;
+    }
+    this.#insertAt = insertAt < 0 ? packed.length : insertAt;
+    return -1;
   }
 
-  remove(member: string, score: number): void {
-    const index = this.#lowerBound(member, score);
-    this.#members.splice(index, 1);
-    this.#scores.splice(index, 1);
+  /** The score of the entry at offset `at`. */
+  scoreAt(at: number): number {
+    const packed = this.#packed;
+    return scoreAt(packed, at + lengthSize(packed.charCodeAt(at)) + lengthAt(packed, at));
   }
 
-  move(member: string, oldScore: number, newScore: number): void {
-    this.remove(member, oldScore);
-    this.insert(member, newScore);
+  score(member: string): number | undefined {
+    const at = this.find(member);
+    return at < 0 ? undefined : this.scoreAt(at);
   }
 
-  rankOf(member: string, score: number): number {
-    return this.#lowerBound(member, score);
+  /** Inserts the member the last `find` (given this score) did not find. */
+  insertFound(member: string, score: number): void {
+    const packed = this.#packed;
+    const at = this.#insertAt;
+    const added = lengthPrefix(member.length) + member + scoreChars(score);
+    this.#packed = flatten(
+      at === packed.length
+        ? packed + added
+        : at === 0
+        ? added + packed
+        : packed.slice(0, at) + added + packed.slice(at),
+    );
+    this.#length++;
+  }
+
+  /** Removes `member`; false when it was not there. */
+  remove(member: string): boolean {
+    const at = this.find(member);
+    if (at < 0) return false;
+    this.#packed = flatten(this.#without(at));
+    this.#length--;
+    return true;
+  }
+
+  /** Moves the entry at offset `at` (holding `member`) to `score`. */
+  move(at: number, member: string, score: number): void {
+    this.#packed = this.#without(at);
+    this.#length--;
+    this.find(member, score);
+    this.insertFound(member, score);
+  }
+
+  /** Rank of `member`, undefined when absent. */
+  rankOf(member: string): number | undefined {
+    const packed = this.#packed;
+    const length = member.length;
+    let rank = 0;
+    for (let at = 0; at < packed.length; rank++) {
+      const memberLength = lengthAt(packed, at);
+      const start = at + lengthSize(packed.charCodeAt(at));
+      if (memberLength === length && bytesEqual(packed, start, member)) return rank;
+      at = start + memberLength + SCORE_BYTES;
+    }
+    return undefined;
   }
 
   entryAt(rank: number): [string, number] {
-    return [this.#members[rank]!, this.#scores[rank]!];
+    const packed = this.#packed;
+    let at = 0;
+    for (let i = 0; i < rank; i++) at = entryEnd(packed, at);
+    return entry(packed, at);
   }
 
   slice(start: number, stop: number): Array<[string, number]> {
+    const packed = this.#packed;
     const out: Array<[string, number]> = [];
-    for (let i = start; i <= stop; i++) out.push([this.#members[i]!, this.#scores[i]!]);
+    let at = 0;
+    for (let i = 0; i < start; i++) at = entryEnd(packed, at);
+    for (let i = start; i <= stop && at < packed.length; i++) {
+      out.push(entry(packed, at));
+      at = entryEnd(packed, at);
+    }
     return out;
   }
 
   countWhileScore(before: ScoreTest): number {
-    let low = 0;
-    let high = this.#scores.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (before(this.#scores[mid]!)) low = mid + 1;
-      else high = mid;
+    const packed = this.#packed;
+    let count = 0;
+    for (let at = 0; at < packed.length; count++) {
+      const scoreStart = at + lengthSize(packed.charCodeAt(at)) + lengthAt(packed, at);
+      if (!before(scoreAt(packed, scoreStart))) break;
+      at = scoreStart + SCORE_BYTES;
     }
-    return low;
+    return count;
   }
 
   countWhileMember(before: MemberTest): number {
-    let low = 0;
-    let high = this.#members.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (before(this.#members[mid]!)) low = mid + 1;
-      else high = mid;
+    const packed = this.#packed;
+    let count = 0;
+    for (let at = 0; at < packed.length; count++) {
+      const start = at + lengthSize(packed.charCodeAt(at));
+      const end = start + lengthAt(packed, at);
+      if (!before(packed.slice(start, end))) break;
+      at = end + SCORE_BYTES;
     }
-    return low;
+    return count;
   }
 
   *entries(): IterableIterator<[string, number]> {
-    for (let i = 0; i < this.#scores.length; i++) yield [this.#members[i]!, this.#scores[i]!];
+    const packed = this.#packed;
+    for (let at = 0; at < packed.length; at = entryEnd(packed, at)) yield entry(packed, at);
   }
+
+  /** A copy sharing the (immutable) packed string. */
+  copy(): Listpack {
+    const copy = new Listpack();
+    copy.#packed = this.#packed;
+    copy.#length = this.#length;
+    return copy;
+  }
+
+  /** The packed string without the entry at offset `at`. */
+  #without(at: number): string {
+    const packed = this.#packed;
+    const end = entryEnd(packed, at);
+    if (at === 0) return packed.slice(end);
+    return packed.slice(0, at) + packed.slice(end);
+  }
+}
+
+/** Bytes of a score in a packed entry. */
+const SCORE_BYTES = 8;
+
+/**
+ * Whether the entry whose member is the `length` bytes at `start` (its
+ * score right after) comes after (`key`, `member`), `key` being a score's
+ * 8 chars: the order of (score, member) that zzlInsert keeps.
+ */
+function isAfter(packed: string, start: number, length: number, key: string, member: string) {
+  const scoreStart = start + length;
+  for (let i = 0; i < SCORE_BYTES; i++) {
+    const difference = packed.charCodeAt(scoreStart + i) - key.charCodeAt(i);
+    if (difference === 0) continue;
+    // 0 and -0 are one score, whose chars differ first by 1 (0x80 and 0x7f): members decide.
+    if (
+      i !== 0 || (difference !== 1 && difference !== -1) ||
+      scoreAt(packed, scoreStart) !== 0 || scoreAt(key, 0) !== 0
+    ) {
+      return difference > 0;
+    }
+    break;
+  }
+  return compareBytes(packed, start, length, member) > 0;
+}
+
+/** Offset just past the listpack entry at `at`. */
+function entryEnd(packed: string, at: number): number {
+  return at + lengthSize(packed.charCodeAt(at)) + lengthAt(packed, at) + SCORE_BYTES;
+}
+
+/** The listpack entry at `at` as a pair. */
+function entry(packed: string, at: number): [string, number] {
+  const start = at + lengthSize(packed.charCodeAt(at));
+  const end = start + lengthAt(packed, at);
+  return [packed.slice(start, end), scoreAt(packed, end)];
 }
 
 /*
@@ -507,6 +705,10 @@ class SkipList {
 
   constructor() {
     this.#reset(INITIAL_WORDS);
+  }
+
+  get length(): number {
+    return this.#length;
   }
 
   static from(entries: Iterable<[string, number]>): SkipList {

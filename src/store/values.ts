@@ -2,11 +2,13 @@
  * The value types a key can hold, and how to tell them apart.
  *
  * Strings are plain binary strings (see protocol/binary.ts), hashes are
- * Hashes (Maps that know their encoding), sets are MemberSets (Sets with
- * O(1) random picks), lists are Deques, sorted sets are SortedSets and
- * streams are Streams. Using the runtime's own collections keeps lookups
- * O(1) and costs no wrapper object per key for the commonest type, the
- * string.
+ * Hashes (Maps), sets are MemberSets (Sets with O(1) random picks), lists
+ * are Deques (quicklists of packed nodes), sorted sets are SortedSets and
+ * streams are Streams. Small hashes, sets of integers and small sorted
+ * sets are held packed into one string, in Redis's compact encodings
+ * (store/packed.ts, encoding_limits.ts), and big ones in the runtime's own
+ * collections, which keep lookups O(1); a string costs no wrapper object
+ * per key, being the commonest type.
  *
  * A string may also be held as a HyperLogLog: PFADD works on its registers
  * in place instead of rebuilding a 12 KB string per call. It is a string in
@@ -79,24 +81,21 @@ export function encodingOf(value: RedisValue): string {
   if (value instanceof HyperLogLog) return "raw";
   if (value instanceof Hash) return value.encoding;
   if (value instanceof Deque) return "quicklist";
-  if (value instanceof MemberSet) {
-    return value.isIntsetSized((member) => parseInteger(member) !== undefined)
-      ? "intset"
-      : "hashtable";
-  }
+  if (value instanceof MemberSet) return value.encoding;
   if (value instanceof Stream) return "stream";
   return value.encoding;
 }
 
-/** A copy of `value` sharing no mutable structure with it (COPY). */
+/**
+ * A copy of `value` sharing no mutable structure with it (COPY), in the
+ * same encoding, as Redis's dup*Object functions copy.
+ */
 export function copyValue(value: RedisValue): RedisValue {
   if (typeof value === "string") return value;
   if (value instanceof HyperLogLog) return value.clone();
   if (value instanceof Hash) return value.copy();
   if (value instanceof MemberSet) return value.copy();
-  if (value instanceof Deque) return new Deque(value);
+  if (value instanceof Deque) return value.copy();
   if (value instanceof Stream) return value.copy();
-  const copy = new SortedSet();
-  for (const [member, score] of value.range(0, value.size - 1)) copy.add(member, score);
-  return copy;
+  return value.copy();
 }

@@ -21,7 +21,7 @@ const config = defaultConfig();
 function roundTrip(value: RedisValue): RedisValue {
   return decodeDumpPayload(
     encodeDumpPayload(rdbSourceOf(value)),
-    new StoreValueBuilder(streamLimitsOf(config)),
+    new StoreValueBuilder(config),
   );
 }
 

@@ -172,6 +172,10 @@ export class LuaReplyWriter extends ReplyWriter {
     this.#emit(value);
   }
 
+  override bulkSlice(source: string, start: number, end: number): void {
+    this.#emit(source.slice(start, end));
+  }
+
   override bulkNumber(value: number | bigint): void {
     this.#emit(String(value));
   }
