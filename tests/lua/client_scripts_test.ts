@@ -6,8 +6,9 @@
  * they use: KEYS/ARGV, `tonumber`, string keys and numbers, `unpack`,
  * `cjson`/`cmsgpack`.
  *
- * Set LUA_CLIENT_PACKAGES to a directory of unpacked npm packages to also
- * compile every .lua file found there.
+ * Every .lua file that BullMQ, Bull and bee-queue ship is compiled too,
+ * from Deno's npm cache, or from LUA_CLIENT_PACKAGES (a directory of
+ * unpacked npm packages) when set.
  *
  * @module
  */
@@ -41,38 +42,51 @@ Deno.test("every client library script in the fixtures compiles", () => {
   assert.ok(Object.keys(scripts).length >= 50);
 });
 
-const packages = Deno.env.get("LUA_CLIENT_PACKAGES");
-if (packages === undefined) {
-  console.warn("LUA_CLIENT_PACKAGES is not set: compiling the fixtures only");
+/** Client libraries that ship their scripts as .lua files, which the client tests import. */
+const LUA_SHIPPING_PACKAGES = ["bullmq", "bull", "bee-queue"];
+
+/**
+ * Where the unpacked packages are: LUA_CLIENT_PACKAGES, or else Deno's npm
+ * cache, which holds the client libraries the client tests import (`deno
+ * test` fetches every module's npm packages before any test runs).
+ */
+function packageDirectories(): string[] {
+  const configured = Deno.env.get("LUA_CLIENT_PACKAGES");
+  if (configured !== undefined) return [configured];
+  const info = new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync();
+  const cache = (JSON.parse(new TextDecoder().decode(info.stdout)) as { npmCache: string })
+    .npmCache;
+  return LUA_SHIPPING_PACKAGES.map((name) => `${cache}/registry.npmjs.org/${name}`);
 }
 
-Deno.test({
-  name: "every .lua file of the unpacked client packages compiles",
-  ignore: packages === undefined,
-  fn() {
-    const failures: string[] = [];
-    let count = 0;
-    const visit = (directory: string) => {
-      for (const entry of Deno.readDirSync(directory)) {
-        const path = `${directory}/${entry.name}`;
-        if (entry.isDirectory) visit(path);
-        else if (entry.name.endsWith(".lua")) {
-          count++;
-          const bytes = Deno.readFileSync(path);
-          let source = "";
-          for (const byte of bytes) source += String.fromCharCode(byte);
-          try {
-            compileChunk(source, "@user_script");
-          } catch (error) {
-            failures.push(`${path}: ${(error as Error).message}`);
-          }
+Deno.test("every .lua file of the client packages compiles", async () => {
+  // Loading them makes sure Deno has fetched them into its cache, even when this file runs alone.
+  await Promise.all([import("bullmq"), import("bull"), import("bee-queue")]);
+  const failures: string[] = [];
+  const counts: Record<string, number> = {};
+  const visit = (directory: string, root: string) => {
+    for (const entry of Deno.readDirSync(directory)) {
+      const path = `${directory}/${entry.name}`;
+      if (entry.isDirectory) visit(path, root);
+      else if (entry.name.endsWith(".lua")) {
+        counts[root] = (counts[root] ?? 0) + 1;
+        const bytes = Deno.readFileSync(path);
+        let source = "";
+        for (const byte of bytes) source += String.fromCharCode(byte);
+        try {
+          compileChunk(source, "@user_script");
+        } catch (error) {
+          failures.push(`${path}: ${(error as Error).message}`);
         }
       }
-    };
-    visit(packages!);
-    assert.deepEqual(failures, []);
-    assert.ok(count > 0);
-  },
+    }
+  };
+  for (const directory of packageDirectories()) visit(directory, directory);
+  assert.deepEqual(failures, []);
+  // Each package was found and holds scripts (BullMQ ships over 200, Bull over 30).
+  for (const directory of packageDirectories()) {
+    assert.ok((counts[directory] ?? 0) > 0, `no .lua files under ${directory}`);
+  }
 });
 
 /** A tiny keyspace with the handful of commands the scripts below use. */
