@@ -141,6 +141,15 @@ export class Client {
   }
 
   /**
+   * `changed` for what Redis changes without signalModifiedKey (a stream's
+   * consumer groups and their reads, XSETID): WATCH and client tracking do
+   * not see it; everything else does.
+   */
+  changedUnsignalled(key: string, event: string, eventClass: string): void {
+    this.server.keyChanged(this.db, key, event, eventClass, false);
+  }
+
+  /**
    * Records one effect of the running command, in this client's current
    * database, for the AOF. Only commands the table declares with
    * `propagation: "effects"` call this; the others are logged as sent.

@@ -38,8 +38,18 @@ import type { Watches } from "./transactions.ts";
 
 /** What a part of the server may want to hear about; every member is optional. */
 export interface KeyspaceEvents {
-  /** A command (or expiry) changed `key` in `db`. */
-  keyChanged?(db: Database, key: string, event: string, eventClass: string): void;
+  /**
+   * A command (or expiry) changed `key` in `db`. `signalled` is false for
+   * the changes Redis makes without signalModifiedKey (a stream's consumer
+   * groups, XSETID): WATCH and client tracking ignore those.
+   */
+  keyChanged?(
+    db: Database,
+    key: string,
+    event: string,
+    eventClass: string,
+    signalled: boolean,
+  ): void;
   /** Every key of `db` may have changed at once (FLUSHDB, FLUSHALL, SWAPDB). */
   databaseChanged?(db: Database): void;
   /** `client` disconnected. */
@@ -131,7 +141,13 @@ export interface ServerContext {
   readonly replication: ReplicationControl;
 
   /** See Client.changed. */
-  keyChanged(db: Database, key: string, event: string, eventClass: string): void;
+  keyChanged(
+    db: Database,
+    key: string,
+    event: string,
+    eventClass: string,
+    signalled?: boolean,
+  ): void;
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */
   databaseChanged(db: Database): void;
   /** Tells the parts that RESET returned `client` to its initial state. */

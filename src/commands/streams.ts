@@ -290,12 +290,12 @@ function entriesAfter(stream: Stream, after: StreamId): StreamIterator | undefin
 }
 
 /**
- * Records a change of `key` Redis makes without a keyspace notification
- * (XACK, a group read): it still dirties the data and must reach an AOF
- * rewrite in progress.
+ * Records a change of `key` Redis makes without a keyspace notification or
+ * a WATCH signal (XACK, a group read): it still dirties the data and must
+ * reach an AOF rewrite in progress.
  */
 function changedQuietly(client: Client, key: string): void {
-  client.changed(key, "", "");
+  client.changedUnsignalled(key, "", "");
 }
 
 // ---------------------------------------------------------------------------
@@ -562,7 +562,7 @@ function lookupOrCreateConsumer(
     return [existing, false];
   }
   const created = group.createConsumer(name, time)!;
-  client.changed(key, "xgroup-createconsumer", STREAM_EVENTS);
+  client.changedUnsignalled(key, "xgroup-createconsumer", STREAM_EVENTS);
   return [created, true];
 }
 
@@ -1067,7 +1067,7 @@ function xgroup(client: Client, args: string[]): void {
       if (stream.createGroup(groupName, id, entriesRead) === undefined) {
         throw new CommandError(BUSY_GROUP);
       }
-      client.changed(key, "xgroup-create", STREAM_EVENTS);
+      client.changedUnsignalled(key, "xgroup-create", STREAM_EVENTS);
       client.reply.ok();
       return;
     }
@@ -1084,7 +1084,7 @@ function xgroup(client: Client, args: string[]): void {
       }
       group!.lastId = id;
       group!.entriesRead = entriesRead;
-      client.changed(key, "xgroup-setid", STREAM_EVENTS);
+      client.changedUnsignalled(key, "xgroup-setid", STREAM_EVENTS);
       client.reply.ok();
       return;
     }
@@ -1096,19 +1096,21 @@ function xgroup(client: Client, args: string[]): void {
       stream!.deleteGroup(groupName);
       // Wakes the group's blocked readers, who get NOGROUP.
       signalReady(stream!);
-      client.changed(key, "xgroup-destroy", STREAM_EVENTS);
+      client.changedUnsignalled(key, "xgroup-destroy", STREAM_EVENTS);
       client.reply.integer(1);
       return;
     }
     case "CREATECONSUMER": {
       const created = group!.createConsumer(args[4]!, now(client)) !== undefined;
-      if (created) client.changed(key, "xgroup-createconsumer", STREAM_EVENTS);
+      if (created) client.changedUnsignalled(key, "xgroup-createconsumer", STREAM_EVENTS);
       client.reply.integer(created ? 1 : 0);
       return;
     }
     case "DELCONSUMER": {
       const pending = group!.deleteConsumer(args[4]!);
-      if (pending !== undefined) client.changed(key, "xgroup-delconsumer", STREAM_EVENTS);
+      if (pending !== undefined) {
+        client.changedUnsignalled(key, "xgroup-delconsumer", STREAM_EVENTS);
+      }
       client.reply.integer(pending ?? 0);
       return;
     }
@@ -1148,7 +1150,7 @@ function xsetid(client: Client, args: string[]): void {
   stream.lastId = id;
   if (entriesAdded !== -1) stream.entriesAdded = entriesAdded;
   if (maxDeleted !== MIN_STREAM_ID) stream.maxDeletedEntryId = maxDeleted;
-  client.changed(key, "xsetid", STREAM_EVENTS);
+  client.changedUnsignalled(key, "xsetid", STREAM_EVENTS);
   client.reply.ok();
 }
 

@@ -121,8 +121,15 @@ export class Watches implements KeyspaceEvents {
     return expired;
   }
 
-  /** A command changed `key` (touchWatchedKey). */
-  keyChanged(db: Database, key: string): void {
+  /** A command changed `key` (touchWatchedKey, unless Redis does not signal the change). */
+  keyChanged(
+    db: Database,
+    key: string,
+    _event: string,
+    _eventClass: string,
+    signalled: boolean,
+  ): void {
+    if (!signalled) return;
     const watchers = this.#databases[db.index]?.get(key);
     if (watchers === undefined) return;
     for (const watch of watchers.values()) {

@@ -318,10 +318,12 @@ export class Server implements ServerContext, PersistenceHost<Command>, Replicat
   }
 
   /** See Client.changed. */
-  keyChanged(db: Database, key: string, event: string, eventClass: string): void {
+  keyChanged(db: Database, key: string, event: string, eventClass: string, signalled = true): void {
     this.dirty++;
     const listeners = this.#keyChanged;
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(db, key, event, eventClass);
+    for (let i = 0; i < listeners.length; i++) {
+      listeners[i]!(db, key, event, eventClass, signalled);
+    }
   }
 
   /** Records that every key of `db` may have changed (FLUSHDB, SWAPDB). */

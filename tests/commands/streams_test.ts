@@ -321,6 +321,36 @@ const SCENARIOS: Scenario[] = [
       run(1, "XPENDING", "s", "g"),
     ],
   },
+  ...[
+    ["XGROUP", "CREATE", "s", "g2", "0"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "c9"],
+    ["XGROUP", "SETID", "s", "g", "0"],
+    ["XGROUP", "DELCONSUMER", "s", "g", "c1"],
+    ["XGROUP", "DESTROY", "s", "g"],
+    ["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"],
+    ["XACK", "s", "g", "1-1"],
+    ["XCLAIM", "s", "g", "c3", "0", "1-1"],
+    ["XAUTOCLAIM", "s", "g", "c3", "0", "0"],
+    ["XSETID", "s", "9-0"],
+    ["XADD", "s", "5-1", "f", "v"],
+    ["XDEL", "s", "2-1"],
+    ["XTRIM", "s", "MAXLEN", "0"],
+  ].map((command): Scenario => ({
+    name: `WATCH on a stream, then ${command.join(" ")} from another client`,
+    steps: [
+      run(1, "XADD", "s", "1-1", "f", "1"),
+      run(1, "XADD", "s", "2-1", "f", "2"),
+      run(1, "XGROUP", "CREATE", "s", "g", "0"),
+      run(1, "XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+      run(2, "WATCH", "s"),
+      run(1, ...command),
+      run(2, "MULTI"),
+      run(2, "PING"),
+      // Redis signals WATCH for entries (XADD, XDEL, XTRIM), not for consumer-group state.
+      run(2, "EXEC"),
+    ],
+  })),
 ];
 
 Deno.test({

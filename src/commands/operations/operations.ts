@@ -295,8 +295,14 @@ export class ServerOperations implements KeyspaceEvents {
   // -------------------------------------------------------------------------
   // Keyspace events
 
-  keyChanged(db: Database, key: string): void {
-    this.tracking.keyChanged(db, key);
+  keyChanged(
+    db: Database,
+    key: string,
+    _event: string,
+    _eventClass: string,
+    signalled: boolean,
+  ): void {
+    if (signalled) this.tracking.keyChanged(db, key);
     this.eviction.keyChanged(db, key);
   }
 
