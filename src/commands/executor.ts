@@ -9,11 +9,12 @@
  * to the sinks in one go. What a command contributes depends on its
  * declared `propagation` (see table.ts): `as-sent` write commands that
  * changed data add their request, `effects` commands add what their handler
- * recorded with `client.addEffect`, and a unit opened by a `transaction`
- * command (EXEC) is wrapped in MULTI/EXEC when it gathered more than one
- * effect, so a replay applies all of it or none. Deletions by expiry come
- * through `addEffect` too: inside a unit they are part of it, outside one
- * (the active expiry cycle) they form a unit of their own.
+ * recorded with `client.addEffect`, and a unit that gathered more than one
+ * effect is wrapped in MULTI/EXEC, as Redis 7.0's propagatePendingCommands
+ * wraps it, so a replay applies all of it or none. Deletions by expiry come
+ * through `expired`: inside a unit they are part of it (a write to a key
+ * that had expired is logged as MULTI, DEL, the write, EXEC, as Redis logs
+ * it), outside one (the active expiry cycle) they form a unit of their own.
  *
  * Blocked clients are served through the executor as well (`serve`), with
  * the same error handling as commands and their own unit each, and served
@@ -63,6 +64,8 @@ export class Executor {
   readonly #effects: (readonly string[])[] = [];
   /** The open unit was opened by a `transaction` command. */
   #transactional = false;
+  /** Keys expired so far, which move `dirty` without the running command changing anything. */
+  #expiries = 0;
   /** Set by `holdUnit` while the outermost handler runs. */
   #holding: HeldUnit | undefined;
   /** Units held open across event-loop turns. */
@@ -168,7 +171,7 @@ export class Executor {
     const outermost = this.#depth === 0;
     if (outermost) this.#transactional = cmd.propagation === "transaction";
     this.#depth++;
-    const dirtyBefore = server.dirty;
+    const dirtyBefore = server.dirty - this.#expiries;
     const replyStart = client.reply.length;
     let failure: string | undefined;
     try {
@@ -181,8 +184,10 @@ export class Executor {
       server.stats.commandsProcessed++;
       operations.commandFinished(client, cmd, args, started, failure);
     }
-    // Expiry moves `dirty` too, so a read that expired a key is not logged itself.
-    if (cmd.propagation === "as-sent" && cmd.isWrite && server.dirty !== dirtyBefore) {
+    // Expiry moves `dirty` too: a command that only expired a key is not logged itself.
+    if (
+      cmd.propagation === "as-sent" && cmd.isWrite && server.dirty - this.#expiries !== dirtyBefore
+    ) {
       this.addEffect(client.db.index, args);
     }
     this.#depth--;
@@ -223,6 +228,16 @@ export class Executor {
   }
 
   /**
+   * Records the DEL of `key`, which expired, as an effect; the change it
+   * announces next moves `dirty` without the running command changing
+   * anything.
+   */
+  expired(dbIndex: number, key: string): void {
+    this.#expiries++;
+    this.addEffect(dbIndex, ["DEL", key]);
+  }
+
+  /**
    * Adds an effect to the open unit, or propagates it at once when no
    * command is running (the active expiry cycle).
    */
@@ -245,14 +260,14 @@ export class Executor {
     return message;
   }
 
-  /** Sends the unit's effects to the sinks, wrapped in MULTI/EXEC for a transaction. */
+  /** Sends the unit's effects to the sinks, wrapped in MULTI/EXEC when there are several. */
   #completeUnit(): void {
     const effects = this.#effects;
     const count = effects.length;
     if (count === 0) return;
     const databases = this.#effectDatabases;
     const sinks = this.sinks;
-    const wrap = this.#transactional && count > 1;
+    const wrap = count > 1;
     for (let s = 0; s < sinks.length; s++) {
       const sink = sinks[s]!;
       if (wrap) sink.append(databases[0]!, MULTI);

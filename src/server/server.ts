@@ -167,7 +167,7 @@ export class Server implements ServerContext, PersistenceHost<Command>, Replicat
     this.#clientReset = listeners(parts, "clientReset");
     this.keyspace.observer = {
       expired: (db, key) => {
-        this.executor.addEffect(db.index, ["DEL", key]);
+        this.executor.expired(db.index, key);
         this.keyChanged(db, key, "expired", "x");
       },
     };

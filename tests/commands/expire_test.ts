@@ -11,6 +11,7 @@
 
 import { parseAof, query, withOurServer } from "../helpers/test_support.ts";
 import { sleep } from "../helpers/servers.ts";
+import { recordingServer } from "../helpers/in_process.ts";
 import assert from "node:assert/strict";
 
 /** A key's state before an EXPIRE: missing, without deadline, or with 100 seconds left. */
@@ -165,4 +166,38 @@ Deno.test("active expiry removes keys nobody reads", async () => {
     assert.equal(size, 1, "expired keys left after 2 seconds");
     assert.equal(await query(client, "GET", "keeper"), "v");
   });
+});
+
+Deno.test("a key a command finds expired is logged as DEL with the command's effects, in one MULTI", async () => {
+  // What redis-server 7.0.15 writes for the same commands.
+  const { logged, connect } = recordingServer(() => "");
+  const run = connect();
+  for (const key of ["plain", "scripted", "queued", "deleted"]) run("SET", key, "5", "PX", "1");
+  await sleep(5);
+  logged.length = 0;
+  run("INCR", "plain");
+  run("EVAL", "redis.call('INCR', KEYS[1]); return redis.call('INCR', 'n')", "1", "scripted");
+  run("MULTI");
+  run("INCR", "queued");
+  run("INCR", "n");
+  run("EXEC");
+  // DEL of a key that had only expired changes nothing itself: only the expiry is logged.
+  run("DEL", "deleted");
+  assert.deepEqual(logged, [
+    "0: MULTI",
+    "0: DEL plain",
+    "0: INCR plain",
+    "0: EXEC",
+    "0: MULTI",
+    "0: DEL scripted",
+    "0: INCR scripted",
+    "0: INCR n",
+    "0: EXEC",
+    "0: MULTI",
+    "0: DEL queued",
+    "0: INCR queued",
+    "0: INCR n",
+    "0: EXEC",
+    "0: DEL deleted",
+  ]);
 });

@@ -67,7 +67,7 @@ async function rawSnapshot(port: number): Promise<Record<string, string>> {
   }
 }
 
-Deno.test("SORT STORE is logged as DEL and RPUSH of its result, and sends sortstore", () => {
+Deno.test("SORT STORE is logged as DEL and RPUSH of its result in MULTI, and sends sortstore", () => {
   const { logged, events, client } = inProcess();
   const run = client();
   run("RPUSH", "l", "3", "1", "2");
@@ -85,10 +85,14 @@ Deno.test("SORT STORE is logged as DEL and RPUSH of its result, and sends sortst
   assert.equal(run("SORT", "l", "LIMIT", "0", "0", "STORE", "d"), ":0\r\n");
   assert.equal(run("SORT", "l"), "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
   assert.deepEqual(logged, [
+    "0: MULTI",
     "0: DEL d",
     "0: RPUSH d 1 2 3",
+    "0: EXEC",
+    "0: MULTI",
     "0: DEL d",
     "0: RPUSH d 3  2  1 one",
+    "0: EXEC",
     "0: DEL d",
   ]);
   assert.deepEqual(events, ["0 l:sortstore:d", "0 l:sortstore:d", "0 g:del:d"]);

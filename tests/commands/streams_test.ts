@@ -541,7 +541,7 @@ Deno.test("an AOF replay accepts the exact trims Redis logs with LIMIT", () => {
   assert.equal(run("XLEN", "s"), ":2\r\n");
 });
 
-Deno.test("XREADGROUP is logged as the XCLAIMs and XGROUP SETID that replay it", () => {
+Deno.test("XREADGROUP is logged as the XCLAIMs and XGROUP SETID that replay it, in MULTI", () => {
   const { logged, run } = recording();
   run("XADD", "s", "1-1", "f", "1");
   run("XADD", "s", "2-1", "f", "2");
@@ -555,12 +555,17 @@ Deno.test("XREADGROUP is logged as the XCLAIMs and XGROUP SETID that replay it",
   run("XADD", "s", "4-1", "f", "4");
   run("XREADGROUP", "GROUP", "g", "alice", "NOACK", "STREAMS", "s", ">");
   run("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">");
+  // Several effects are wrapped in MULTI/EXEC, as Redis 7.0 wraps them.
   assert.deepEqual(logged, [
+    "0: MULTI",
     "0: XCLAIM s g alice 0 1-1 TIME 1700000000000 RETRYCOUNT 1 FORCE JUSTID LASTID 1-1",
     "0: XCLAIM s g alice 0 2-1 TIME 1700000000000 RETRYCOUNT 1 FORCE JUSTID LASTID 2-1",
     "0: XGROUP SETID s g 2-1 ENTRIESREAD 2",
+    "0: EXEC",
+    "0: MULTI",
     "0: XGROUP CREATECONSUMER s g bob",
     "0: XGROUP SETID s g 3-1 ENTRIESREAD 3",
+    "0: EXEC",
     "0: XADD s 4-1 f 4",
     "0: XGROUP SETID s g 4-1 ENTRIESREAD 4",
   ]);
@@ -581,11 +586,15 @@ Deno.test("XCLAIM and XAUTOCLAIM log each claim, each dropped deleted entry and 
   run("XCLAIM", "s", "g", "bob", "0", "9-9");
   run("XAUTOCLAIM", "s", "g", "carol", "0", "0", "JUSTID");
   assert.deepEqual(logged, [
+    "0: MULTI",
     "0: XCLAIM s g bob 0 1-1 TIME 1600000000000 RETRYCOUNT 5 FORCE JUSTID LASTID 3-1",
     "0: XCLAIM s g alice 0 2-1 TIME 1700000000000 RETRYCOUNT 1 FORCE JUSTID LASTID 3-1",
+    "0: EXEC",
     "0: XGROUP SETID s g 5-0 ENTRIESREAD 3",
+    "0: MULTI",
     "0: XCLAIM s g carol 0 1-1 TIME 1700000000000 RETRYCOUNT 5 FORCE JUSTID LASTID 5-0",
     "0: XCLAIM s g carol 0 3-1 TIME 1700000000000 RETRYCOUNT 1 FORCE JUSTID LASTID 5-0",
+    "0: EXEC",
   ]);
 });
 
@@ -623,8 +632,10 @@ Deno.test("a blocked XREADGROUP served later is logged like an immediate one", (
   run("XADD", "s", "1-1", "f", "v");
   assert.deepEqual(logged, [
     "0: XADD s 1-1 f v",
+    "0: MULTI",
     "0: XCLAIM s g c 0 1-1 TIME 1700000000000 RETRYCOUNT 1 FORCE JUSTID LASTID 1-1",
     "0: XGROUP SETID s g 1-1 ENTRIESREAD 1",
+    "0: EXEC",
   ]);
 });
 
