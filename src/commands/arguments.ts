@@ -116,9 +116,19 @@ export class ArgumentCursor {
    * seen (repeats allowed, as Redis's ZADD and EXPIRE parsers allow them).
    */
   flags<const K extends string>(names: readonly K[]): Record<K, boolean> {
-    const seen = Object.fromEntries(names.map((name) => [name, false])) as Record<K, boolean>;
-    for (let flag = this.accept(...names); flag !== undefined; flag = this.accept(...names)) {
+    // A loop rather than fromEntries and spread accepts: this runs on every ZADD.
+    const seen = {} as Record<K, boolean>;
+    for (let i = 0; i < names.length; i++) seen[names[i]!] = false;
+    const args = this.args;
+    while (this.#position < args.length) {
+      const argument = args[this.#position]!;
+      // Flags are words: a score or member starting with anything else ends them uncased.
+      const first = argument.charCodeAt(0) | 0x20;
+      if (first < 0x61 || first > 0x7a) break;
+      const flag = argument.toUpperCase() as K;
+      if (!names.includes(flag)) break;
       seen[flag] = true;
+      this.#position++;
     }
     return seen;
   }
