@@ -36,6 +36,7 @@ import {
   distanceFromCentre,
   distanceIfInRadius,
   distanceIfInRectangle,
+  EARTH_RADIUS_IN_METERS,
   type GeohashCell,
   type GeoShape,
   sameCell,
@@ -326,12 +327,18 @@ function collectMatches(shape: GeoShape, scan: ScoreRangeScan, limit: number): G
   const radiusMeters = shape.type === "radius" ? shape.radius * shape.conversion : 0;
   const widthMeters = shape.type === "box" ? shape.width * shape.conversion : 0;
   const heightMeters = shape.type === "box" ? shape.height * shape.conversion : 0;
+  // The distance is at least the north-south one (the radius times the
+  // latitude difference), so a point that far in latitude alone is outside
+  // and skips the trigonometry. The margin is far above rounding error: no
+  // point the full formula accepts is skipped.
+  const latitudeReach = (radiusMeters / EARTH_RADIUS_IN_METERS) * (180 / Math.PI) * (1 + 1e-9);
   const visit = (member: string, score: number) => {
     decodeScoreInto(score, decoded);
     const longitude = decoded[0]!;
     const latitude = decoded[1]!;
     let meters: number | undefined;
     if (isRadius) {
+      if (Math.abs(latitude - shape.latitude) > latitudeReach) return true;
       meters = distanceFromCentre(centre, longitude, latitude);
       if (meters > radiusMeters) return true;
     } else {
