@@ -31,7 +31,7 @@ import { HyperLogLog } from "./hyperloglog.ts";
 import { MemberSet } from "./set.ts";
 import { SortedSet } from "./sorted_set.ts";
 import { Stream } from "./stream.ts";
-import { encodingOf, type RedisValue } from "./values.ts";
+import type { RedisValue } from "./values.ts";
 
 /** sizeof(robj), sizeof(dictEntry), sizeof(dict) in Redis 7.0 on 64-bit. */
 const OBJECT_HEADER = 16;
@@ -152,15 +152,9 @@ function hashSize(hash: Hash, samples: number): number {
 }
 
 function setSize(set: MemberSet, samples: number): number {
-  if (encodingOf(set) === "intset") {
-    let width = 2;
-    for (const member of set) {
-      const value = Number(member);
-      if (value < -2147483648 || value > 2147483647) width = 8;
-      else if ((value < -32768 || value > 32767) && width < 4) width = 4;
-    }
-    return OBJECT_HEADER + allocationSize(8 + width * set.size);
-  }
+  // The intset's own width: no member is turned into a string to find it.
+  const width = set.intsetWidth;
+  if (width !== undefined) return OBJECT_HEADER + allocationSize(8 + width * set.size);
   let sampled = 0;
   let bytes = 0;
   for (const member of take(set, samples)) {

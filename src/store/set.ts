@@ -38,7 +38,7 @@ import { flatten } from "./packed.ts";
 export const SET_MAX_INTSET_ENTRIES = DEFAULT_ENCODING_LIMITS.setMaxIntsetEntries;
 
 /** Bytes per member of an intset. */
-type Width = 2 | 4 | 8;
+export type Width = 2 | 4 | 8;
 
 const TWO_POW_32 = 4294967296;
 
@@ -77,6 +77,14 @@ export class MemberSet extends Set<string> {
     const set = new MemberSet();
     if (expected > limits.setMaxIntsetEntries) set.#intset = undefined;
     return set;
+  }
+
+  /**
+   * Bytes per member of the intset (2, 4 or 8: the widest member it has
+   * held, as Redis's intset never narrows), or undefined for a hash table.
+   */
+  get intsetWidth(): Width | undefined {
+    return this.#intset === undefined ? undefined : this.#width;
   }
 
   /** OBJECT ENCODING: "intset" while small and all integers, then "hashtable". */
