@@ -36,7 +36,7 @@ import {
 } from "./errors.ts";
 import { helpReply } from "./help.ts";
 import { randomReplicationId } from "./operations/mod.ts";
-import { parseInteger } from "../protocol/integers.ts";
+import { atoi, parseInteger } from "../protocol/integers.ts";
 import { formatDouble } from "../protocol/doubles.ts";
 import { Deque } from "../store/deque.ts";
 import { Hash } from "../store/hash.ts";
@@ -52,12 +52,6 @@ import { command } from "./table.ts";
 function strtod(text: string): number {
   const value = Number.parseFloat(text);
   return Number.isFinite(value) ? value : 0;
-}
-
-/** C's atoi. */
-function atoi(text: string): number {
-  const match = /^\s*([+-]?\d+)/.exec(text);
-  return match === null ? 0 : Number.parseInt(match[1]!, 10);
 }
 
 /** Blocks the thread for `milliseconds` without spinning. */

@@ -63,7 +63,7 @@ import {
   previousStreamId,
   type StreamId,
 } from "../store/stream_id.ts";
-import { parseInt64, parseInteger } from "./arguments.ts";
+import { parseInt64, parseInteger, requireInteger } from "./arguments.ts";
 import { lookupRead } from "./access.ts";
 import { blockClient } from "./blocking.ts";
 import {
@@ -87,7 +87,6 @@ import {
   noGroupForRead,
   noSuchGroup,
   noSuchKeyOrGroup,
-  NOT_INTEGER,
   STREAM_EXHAUSTED,
   STREAM_ID_INVALID,
   STREAM_LIMIT_NEGATIVE,
@@ -199,13 +198,6 @@ function strictId(text: string, missingSequence: "zero" | "max" = "zero"): Strea
   const id = parseStrictStreamId(text, missingSequence);
   if (id === undefined) throw new CommandError(STREAM_ID_INVALID);
   return id;
-}
-
-/** A 64-bit integer argument, failing with `error`. */
-function integerArgument(text: string, error = NOT_INTEGER): number {
-  const value = parseInteger(text);
-  if (value === undefined) throw new CommandError(error);
-  return value;
 }
 
 /**
@@ -352,7 +344,7 @@ function parseAddOrTrim(client: Client, args: readonly string[], xadd: boolean):
       }
       const value = args[i + 1]!;
       if (upper === "MAXLEN") {
-        parsed.maxLength = integerArgument(value);
+        parsed.maxLength = requireInteger(value);
         if (parsed.maxLength < 0) throw new CommandError(STREAM_MAXLEN_NEGATIVE);
         parsed.strategy = "maxlen";
       } else {
@@ -362,7 +354,7 @@ function parseAddOrTrim(client: Client, args: readonly string[], xadd: boolean):
       i++;
       parsed.strategyIndex = i;
     } else if (upper === "LIMIT" && moreArgs > 0) {
-      parsed.limit = integerArgument(args[i + 1]!);
+      parsed.limit = requireInteger(args[i + 1]!);
       if (parsed.limit < 0) throw new CommandError(STREAM_LIMIT_NEGATIVE);
       limitGiven = true;
       i++;
@@ -519,7 +511,7 @@ function xrange(client: Client, args: string[], reverse: boolean): void {
   let count = -1;
   for (let j = 4; j < args.length; j++) {
     if (args[j]!.toUpperCase() === "COUNT" && j + 1 < args.length) {
-      count = Math.max(0, integerArgument(args[j + 1]!));
+      count = Math.max(0, requireInteger(args[j + 1]!));
       j++;
     } else {
       throw new CommandError(SYNTAX_ERROR);
@@ -807,7 +799,7 @@ function xread(client: Client, args: string[], groupRead: boolean): void {
       timeout = parseBlockTimeout(args[i]!);
     } else if (option === "COUNT" && moreArgs > 0) {
       i++;
-      count = Math.max(0, integerArgument(args[i]!));
+      count = Math.max(0, requireInteger(args[i]!));
     } else if (option === "STREAMS" && moreArgs > 0) {
       streamsAt = i + 1;
       streamCount = args.length - streamsAt;
@@ -1033,7 +1025,7 @@ function xgroup(client: Client, args: string[]): void {
         makeStream = true;
         i++;
       } else if (option === "ENTRIESREAD" && i + 1 < args.length) {
-        entriesRead = integerArgument(args[i + 1]!);
+        entriesRead = requireInteger(args[i + 1]!);
         if (entriesRead < 0 && entriesRead !== INVALID_ENTRIES_READ) {
           throw new CommandError(ENTRIES_READ_INVALID);
         }
@@ -1129,7 +1121,7 @@ function xsetid(client: Client, args: string[]): void {
     const moreArgs = args.length - 1 - i;
     const option = args[i]!.toUpperCase();
     if (option === "ENTRIESADDED" && moreArgs > 0) {
-      entriesAdded = integerArgument(args[i + 1]!);
+      entriesAdded = requireInteger(args[i + 1]!);
       if (entriesAdded < 0) throw new CommandError(ENTRIES_ADDED_NEGATIVE);
     } else if (option === "MAXDELETEDID" && moreArgs > 0) {
       maxDeleted = strictId(args[i + 1]!);
@@ -1186,11 +1178,11 @@ function xpending(client: Client, args: string[]): void {
   if (args.length >= 6) {
     let startAt = 3;
     if (args[3]!.toUpperCase() === "IDLE") {
-      minIdle = integerArgument(args[4]!);
+      minIdle = requireInteger(args[4]!);
       if (args.length < 8) throw new CommandError(SYNTAX_ERROR);
       startAt += 2;
     }
-    count = Math.max(0, integerArgument(args[startAt + 2]!));
+    count = Math.max(0, requireInteger(args[startAt + 2]!));
     start = rangeStart(args[startAt]!);
     end = rangeEnd(args[startAt + 1]!);
     if (startAt + 3 < args.length) consumerName = args[startAt + 3]!;
@@ -1281,7 +1273,7 @@ function xclaim(client: Client, args: string[]): void {
   }
   const minIdle = Math.max(
     0,
-    integerArgument(args[4]!, invalidStreamArgument("min-idle-time", "XCLAIM")),
+    requireInteger(args[4]!, invalidStreamArgument("min-idle-time", "XCLAIM")),
   );
   let j = 5;
   while (j < args.length && parseStrictStreamId(args[j]!) !== undefined) j++;
@@ -1300,13 +1292,13 @@ function xclaim(client: Client, args: string[]): void {
     else if (option === "IDLE" && moreArgs > 0) {
       j++;
       deliveryTime = time -
-        integerArgument(args[j]!, invalidStreamArgument("IDLE option", "XCLAIM"));
+        requireInteger(args[j]!, invalidStreamArgument("IDLE option", "XCLAIM"));
     } else if (option === "TIME" && moreArgs > 0) {
       j++;
-      deliveryTime = integerArgument(args[j]!, invalidStreamArgument("TIME option", "XCLAIM"));
+      deliveryTime = requireInteger(args[j]!, invalidStreamArgument("TIME option", "XCLAIM"));
     } else if (option === "RETRYCOUNT" && moreArgs > 0) {
       j++;
-      retryCount = integerArgument(
+      retryCount = requireInteger(
         args[j]!,
         invalidStreamArgument("RETRYCOUNT option", "XCLAIM"),
       );
@@ -1373,7 +1365,7 @@ function xclaim(client: Client, args: string[]): void {
 function xautoclaim(client: Client, args: string[]): void {
   const minIdle = Math.max(
     0,
-    integerArgument(args[4]!, invalidStreamArgument("min-idle-time", "XAUTOCLAIM")),
+    requireInteger(args[4]!, invalidStreamArgument("min-idle-time", "XAUTOCLAIM")),
   );
   const start = rangeStart(args[5]!);
   let count = 100;
@@ -1489,7 +1481,7 @@ function xinfoStream(client: Client, args: string[]): void {
       if (args[4]!.toUpperCase() !== "COUNT") {
         throw new CommandError(subcommandSyntaxError(args[1]!, args[0]!));
       }
-      count = integerArgument(args[5]!);
+      count = requireInteger(args[5]!);
       if (count < 0) count = 10;
     }
   }

@@ -52,6 +52,7 @@
  * @module
  */
 
+import { atoi } from "../protocol/integers.ts";
 import type { Client } from "./client.ts";
 
 /** Command flags, as Redis's command JSON files name them (lower case). */
@@ -429,12 +430,6 @@ export function commandKeys(cmd: Command, args: readonly string[]): string[] {
 /** Whether a request has the arity its command declares. */
 export function arityMatches(arity: number, argumentCount: number): boolean {
   return arity >= 0 ? argumentCount === arity : argumentCount >= -arity;
-}
-
-/** C's atoi: leading blanks, a sign, digits up to the first non-digit; 0 if none. */
-function atoi(text: string): number {
-  const match = /^[ \t\n\v\f\r]*([+-]?[0-9]+)/.exec(text);
-  return match === null ? 0 : Number.parseInt(match[1]!, 10);
 }
 
 /**

@@ -53,3 +53,13 @@ export function parseInt64(text: string): bigint | undefined {
 export function fitsInt64(value: bigint): boolean {
   return value >= INT64_MIN && value <= INT64_MAX;
 }
+
+/**
+ * C's atoi, for the few places Redis reads a number that way (a command's
+ * numkeys when finding keys, DEBUG arguments): leading blanks, a sign,
+ * digits up to the first non-digit; 0 if there are none.
+ */
+export function atoi(text: string): number {
+  const match = /^[ \t\n\v\f\r]*([+-]?[0-9]+)/.exec(text);
+  return match === null ? 0 : Number.parseInt(match[1]!, 10);
+}

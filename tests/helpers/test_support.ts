@@ -6,12 +6,14 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   bytesToLatin1,
   decodeReply,
   escapeBytes,
   latin1Bytes,
   RawClient,
+  redisServerPath,
   type ReplyValue,
   type RunningServer,
   sleep,
@@ -184,4 +186,80 @@ export function randomDecimal(random: () => number): string {
 /** `prefix0`, `prefix1`, ... `prefix<count-1>`. */
 export function range(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+}
+
+/**
+ * Every key of database 0 with its type, raw value reply and deadline (sets
+ * read with SORT ALPHA, so any server's member order compares equal).
+ */
+export async function rawSnapshot(port: number): Promise<Record<string, string>> {
+  const client = await RawClient.connect(port);
+  try {
+    const snapshot: Record<string, string> = {};
+    for (const key of ((await query(client, "KEYS", "*")) as string[]).sort()) {
+      const type = await query(client, "TYPE", key);
+      const read = type === "list"
+        ? ["LRANGE", key, "0", "-1"]
+        : type === "set"
+        ? ["SORT", key, "ALPHA"]
+        : type === "zset"
+        ? ["ZRANGE", key, "0", "-1", "WITHSCORES"]
+        : type === "hash"
+        ? ["HGETALL", key]
+        : ["GET", key];
+      snapshot[key] = `${type} ${await raw(client, ...read)} ${await raw(
+        client,
+        "PEXPIRETIME",
+        key,
+      )}`;
+    }
+    return snapshot;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Replays `dir`'s database.aof in a fresh server of ours and, when
+ * redis-server is installed, in redis-server; each must then hold
+ * `expected` (a `rawSnapshot`).
+ */
+export async function assertAofReplays(
+  dir: string,
+  expected: Record<string, string>,
+): Promise<void> {
+  const ours = await startOurServer({ dir, args: ["--appendonly", "yes"] });
+  try {
+    assert.deepEqual(await rawSnapshot(ours.port), expected, "our replay");
+  } finally {
+    await ours.stop();
+  }
+  if (redisServerPath() === undefined) return;
+  const redisDir = await Deno.makeTempDir({ prefix: "redis-clone-replay-" });
+  try {
+    const redis = (await startRedisOnOurAof(dir, redisDir))!;
+    try {
+      assert.deepEqual(await rawSnapshot(redis.port), expected, "redis-server's replay");
+    } finally {
+      await redis.stop();
+    }
+  } finally {
+    await Deno.remove(redisDir, { recursive: true });
+  }
+}
+
+/** redis-server in `redisDir`, started on a copy of our `dir/database.aof` as its one appendfilename. */
+export async function startRedisOnOurAof(
+  dir: string,
+  redisDir: string,
+): Promise<RunningServer | undefined> {
+  await Deno.copyFile(join(dir, "database.aof"), join(redisDir, "appendonly.aof"));
+  return await startRedisServer([
+    "--dir",
+    redisDir,
+    "--appendonly",
+    "yes",
+    "--appendfilename",
+    "appendonly.aof",
+  ]);
 }

@@ -16,6 +16,7 @@ import {
   startOurServer,
   startRedisServer,
 } from "../helpers/servers.ts";
+import { startRedisOnOurAof } from "../helpers/test_support.ts";
 import {
   assertSameData,
   checkAof,
@@ -108,15 +109,7 @@ async function redisLoads(dir: string, expected: Snapshot): Promise<void> {
   const redisDir = await tempDir();
   let redis: RunningServer | undefined;
   try {
-    await Deno.copyFile(join(dir, "database.aof"), join(redisDir, "appendonly.aof"));
-    redis = await startRedisServer([
-      "--dir",
-      redisDir,
-      "--appendonly",
-      "yes",
-      "--appendfilename",
-      "appendonly.aof",
-    ]);
+    redis = await startRedisOnOurAof(dir, redisDir);
     assert.ok(redis, "redis-server started");
     assertSameData(await snapshotOverSocket(redis.port), expected, "what redis-server loaded");
   } finally {

@@ -28,7 +28,7 @@ import {
   startOurServer,
   startRedisServer,
 } from "../helpers/servers.ts";
-import { readAof } from "../helpers/test_support.ts";
+import { readAof, startRedisOnOurAof } from "../helpers/test_support.ts";
 import { infoField, send, SERVER_TEST, tempDir, waitFor } from "./helpers.ts";
 
 function skip(what: string): void {
@@ -278,15 +278,7 @@ async function restart(server: RunningServer, dir: string): Promise<RunningServe
 /** redis-server started on a copy of our `database.aof`, as its single appendfilename. */
 async function redisOnOurFile(dir: string): Promise<{ redis: RunningServer; redisDir: string }> {
   const redisDir = await tempDir();
-  await Deno.copyFile(join(dir, "database.aof"), join(redisDir, "appendonly.aof"));
-  const redis = await startRedisServer([
-    "--dir",
-    redisDir,
-    "--appendonly",
-    "yes",
-    "--appendfilename",
-    "appendonly.aof",
-  ]);
+  const redis = await startRedisOnOurAof(dir, redisDir);
   return { redis: redis!, redisDir };
 }
 
