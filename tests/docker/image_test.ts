@@ -23,7 +23,7 @@
 
 import assert from "node:assert/strict";
 import { Container, docker, dockerOk, dockerUnavailableReason, ENABLE_HINT } from "./docker_cli.ts";
-import { freePort, repoRoot } from "../helpers/servers.ts";
+import { freePort, repoRoot, sleep } from "../helpers/servers.ts";
 import { parseAof, query } from "../helpers/test_support.ts";
 
 const IMAGE = "redis-clone";
@@ -225,6 +225,8 @@ Deno.test({
       await withContainer(secondArgs, volume, async (container) => {
         const client = await container.connect(secondPort);
         try {
+          // The server listens while it loads the AOF: wait as a client library would.
+          while (JSON.stringify(await query(client, "PING")).includes("LOADING")) await sleep(50);
           assert.equal(await query(client, "GET", "greeting"), "hello");
           assert.deepEqual(await query(client, "LRANGE", "queue", "0", "-1"), ["a", "b", "c"]);
           assert.deepEqual(await query(client, "HGETALL", "user:1"), [
